@@ -1,0 +1,51 @@
+"""Entrypoints with the delivery guarantees the platform needs."""
+import logging
+
+import eventlet
+from nameko.events import EventHandler
+from nameko.rpc import Rpc
+
+from demeu_common.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class ReliableEventHandler(EventHandler):
+    """An event handler whose failures do not lose the event.
+
+    Nameko acks a message once its handler returns, even when the handler raised. Here a
+    failure (a database or peer away) puts the message back on the queue after a pause, so
+    the effect happens once things recover; handlers are idempotent through
+    :mod:`demeu_common.inbox`, so the redelivery is safe. Domain refusals must be handled
+    inside the handler (they are outcomes, not failures) or they would be retried forever.
+    """
+
+    retry_delay = 1.0
+
+    def __init__(self, source_service, event_type, retry_delay=None, **kwargs):
+        kwargs.setdefault("requeue_on_error", True)
+        if retry_delay is not None:
+            self.retry_delay = retry_delay
+        super().__init__(source_service, event_type, **kwargs)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is not None:
+            log.warning(
+                "handler %s failed on %s; requeueing in %.1fs",
+                worker_ctx.entrypoint.method_name,
+                message.delivery_info.get("routing_key"),
+                self.retry_delay,
+                exc_info=exc_info,
+            )
+            eventlet.sleep(self.retry_delay)
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
+
+event_handler = ReliableEventHandler.decorator
+
+
+def rpc(*args, **kwargs):
+    """Nameko's ``@rpc`` that knows domain refusals are outcomes: they travel back to the
+    caller as their own class and are logged as warnings, not as crashes."""
+    kwargs.setdefault("expected_exceptions", DomainError)
+    return Rpc.decorator(*args, **kwargs)

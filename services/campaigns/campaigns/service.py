@@ -1,0 +1,367 @@
+"""The campaigns service: Nameko entrypoints only. Each validates, applies the rules of
+:mod:`campaigns.domain` inside one unit of work (rows + outbox event), and returns."""
+import base64
+import json
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+
+from demeu_common.clock import Clock, as_utc, isoformat
+from demeu_common.db import Database
+from demeu_common.entrypoints import event_handler, rpc
+from demeu_common.errors import NotFound, ValidationFailed
+from demeu_common.health import HealthRpc
+from demeu_common.inbox import Inbox
+from demeu_common.outbox import Outbox
+from demeu_common.schemas import load
+
+from campaigns import events
+from campaigns.domain import lifecycle, rewards as reward_rules
+from campaigns.domain.lifecycle import Actor
+from campaigns.domain.totals import backers_delta
+from campaigns.models import (
+    Base, Campaign, Contribution, ModerationEntry, OutboxRecord, ProcessedEvent, Reward,
+    RewardReservation,
+)
+from campaigns.schemas import (
+    CreateCampaignSchema, RejectSchema, UpdateCampaignSchema, campaign_view, moderation_view,
+)
+
+RESERVATION_HOLD = timedelta(minutes=15)
+
+
+class CampaignsService(HealthRpc):
+    name = "campaigns"
+
+    db = Database(Base)
+    outbox = Outbox(OutboxRecord)
+    inbox = Inbox(ProcessedEvent)
+    clock = Clock()
+
+    # --- owners ---------------------------------------------------------------------------
+
+    @rpc
+    def create_campaign(self, actor, body):
+        actor = Actor.from_wire(actor)
+        data = load(CreateCampaignSchema(), body)
+        now = self.clock.now()
+        campaign = Campaign(
+            id=str(uuid.uuid4()),
+            owner_id=actor.user_id,
+            status=lifecycle.DRAFT,
+            created_at=now,
+            updated_at=now,
+            raised_amount=0,
+            matched_amount=0,
+            backers_count=0,
+        )
+        _apply_fields(campaign, data)
+        with self.db.get_session() as session:
+            session.add(campaign)
+        return campaign_view(campaign)
+
+    @rpc
+    def update_campaign(self, actor, campaign_id, body):
+        actor = Actor.from_wire(actor)
+        with self.db.get_session() as session:
+            campaign = self._visible(session, actor, campaign_id, for_update=True)
+            lifecycle.ensure_editable(actor, campaign.status, campaign.owner_id)
+            changes = load(UpdateCampaignSchema(), body, partial=True)
+            merged = {**_editable_fields(campaign), **changes}
+            merged_for_check = {k: (str(v) if k == "program_id" and v else v) for k, v in merged.items()}
+            data = load(CreateCampaignSchema(), merged_for_check)
+            _apply_fields(campaign, data, rewards="rewards" in changes)
+            campaign.updated_at = self.clock.now()
+            return campaign_view(campaign)
+
+    @rpc
+    def get_campaign(self, actor, campaign_id):
+        actor = Actor.from_wire(actor)
+        with self.db.get_session() as session:
+            return campaign_view(self._visible(session, actor, campaign_id))
+
+    @rpc
+    def list_campaigns(self, actor, filters=None, limit=20, cursor=None):
+        actor = Actor.from_wire(actor)
+        filters = filters or {}
+        query = select(Campaign)
+        statuses = [filters["status"]] if filters.get("status") else None
+        if filters.get("owner") == "me":
+            query = query.where(Campaign.owner_id == actor.user_id)
+            if statuses:
+                query = query.where(Campaign.status.in_(statuses))
+        elif actor.is_staff:
+            if statuses:
+                query = query.where(Campaign.status.in_(statuses))
+        else:
+            visible = sorted(lifecycle.PUBLIC_STATUSES & set(statuses or lifecycle.PUBLIC_STATUSES))
+            query = query.where(Campaign.status.in_(visible))
+        if filters.get("category"):
+            query = query.where(Campaign.category == filters["category"])
+        if filters.get("region"):
+            query = query.where(Campaign.region == filters["region"])
+        if filters.get("q"):
+            pattern = f"%{_escape_like(filters['q'].lower())}%"
+            query = query.where(
+                or_(func.lower(Campaign.title).like(pattern, escape="\\"),
+                    func.lower(Campaign.summary).like(pattern, escape="\\"))
+            )
+        # Newest first, ties broken by id: a stable order for keyset pagination.
+        if cursor:
+            created_at, last_id = _decode_cursor(cursor)
+            query = query.where(
+                or_(Campaign.created_at < created_at,
+                    and_(Campaign.created_at == created_at, Campaign.id < last_id))
+            )
+        query = query.order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit + 1)
+        with self.db.get_session() as session:
+            rows = session.scalars(query).all()
+            items = [campaign_view(c) for c in rows[:limit]]
+        next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        return {"items": items, "next_cursor": next_cursor}
+
+    @rpc
+    def moderation_history(self, actor, campaign_id):
+        actor = Actor.from_wire(actor)
+        with self.db.get_session() as session:
+            campaign = self._visible(session, actor, campaign_id)
+            if actor.user_id != campaign.owner_id and not actor.is_staff:
+                raise NotFound("No such campaign.", code="campaign_not_found")
+            entries = session.scalars(
+                select(ModerationEntry)
+                .where(ModerationEntry.campaign_id == campaign_id)
+                .order_by(ModerationEntry.id)
+            ).all()
+            return {"items": [moderation_view(e) for e in entries], "next_cursor": None}
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    @rpc
+    def submit(self, actor, campaign_id):
+        return self._transition("submit", actor, campaign_id)
+
+    @rpc
+    def approve(self, actor, campaign_id):
+        return self._transition("approve", actor, campaign_id)
+
+    @rpc
+    def reject(self, actor, campaign_id, body):
+        reason = load(RejectSchema(), body)["reason"]
+        return self._transition("reject", actor, campaign_id, reason=reason)
+
+    @rpc
+    def close(self, actor, campaign_id):
+        return self._transition("close", actor, campaign_id)
+
+    def _transition(self, action, actor, campaign_id, reason=None):
+        actor = Actor.from_wire(actor)
+        now = self.clock.now()
+        with self.db.get_session() as session:
+            campaign = self._visible(session, actor, campaign_id, for_update=True)
+            lifecycle.authorize(action, actor, campaign.owner_id)
+            before = campaign.status
+            campaign.status = lifecycle.next_status(
+                action, before,
+                funding_model=campaign.funding_model,
+                raised_amount=campaign.raised_amount,
+                goal_amount=campaign.goal_amount,
+            )
+            if action == "approve":
+                campaign.starts_at, campaign.ends_at = lifecycle.live_window(now, campaign.duration_days)
+            campaign.updated_at = now
+            session.add(ModerationEntry(
+                campaign_id=campaign.id, actor_id=actor.user_id, action=action,
+                from_status=before, to_status=campaign.status, reason=reason, at=now,
+            ))
+            event_type = events.BY_ACTION.get(action) or events.BY_OUTCOME[campaign.status]
+            self.outbox.record(
+                session, event_type,
+                events.campaign_payload(campaign, **({"reason": reason} if reason else {})),
+                subject=campaign.id,
+            )
+            return campaign_view(campaign)
+
+    # --- donations (called by payments) -----------------------------------------------------
+
+    @rpc
+    def prepare_donation(self, campaign_id, donation_id, amount, reward_id=None, actor=None):
+        """Check that the campaign takes this gift and hold a reward unit for it.
+
+        Called by payments before it charges the card; the hold is confirmed by
+        ``donation.succeeded`` and released by ``donation.failed`` (or by expiry)."""
+        actor = Actor.from_wire(actor)
+        now = self.clock.now()
+        with self.db.get_session() as session:
+            campaign = self._visible(session, actor, campaign_id)
+            lifecycle.ensure_accepts_donations(campaign.status, as_utc(campaign.ends_at), now)
+            if reward_id:
+                reward = session.get(Reward, reward_id)
+                if reward is not None and reward.campaign_id != campaign.id:
+                    reward = None
+                reward_rules.ensure_reward_fits(reward, amount)
+                existing = session.get(RewardReservation, donation_id)
+                if existing is None:
+                    # One conditional UPDATE: concurrent donations can never take more units
+                    # than exist, on PostgreSQL and SQLite alike.
+                    taken = session.execute(
+                        update(Reward)
+                        .where(Reward.id == reward.id)
+                        .where(or_(Reward.quantity.is_(None), Reward.taken < Reward.quantity))
+                        .values(taken=Reward.taken + 1)
+                    ).rowcount
+                    if not taken:
+                        raise reward_rules.sold_out()
+                    session.add(RewardReservation(
+                        donation_id=donation_id, reward_id=reward.id, status="held",
+                        expires_at=now + RESERVATION_HOLD,
+                    ))
+            return {
+                "campaign_id": campaign.id,
+                "owner_id": campaign.owner_id,
+                "title": campaign.title,
+                "category": campaign.category,
+                "region": campaign.region,
+                "funding_model": campaign.funding_model,
+                "currency": campaign.currency,
+                "status": campaign.status,
+                "ends_at": isoformat(campaign.ends_at),
+            }
+
+    @rpc
+    def release_reservation(self, donation_id):
+        with self.db.get_session() as session:
+            return _release(session, donation_id)
+
+    @event_handler("payments", "donation.failed")
+    def on_donation_failed(self, event):
+        with self.db.get_session() as session:
+            if self.inbox.claim(session, event):
+                _release(session, event["data"]["donation_id"])
+
+    @event_handler("payments", "donation.succeeded")
+    def on_donation_succeeded(self, event):
+        data = event["data"]
+        with self.db.get_session() as session:
+            if not self.inbox.claim(session, event):
+                return
+            campaign = _lock_campaign(session, data["campaign_id"])
+            if campaign is None:
+                return
+            session.execute(
+                update(RewardReservation)
+                .where(RewardReservation.donation_id == data["donation_id"])
+                .where(RewardReservation.status == "held")
+                .values(status="confirmed")
+            )
+            before = _backer_net(session, campaign.id, data["backer_ref"])
+            session.add(Contribution(
+                donation_id=data["donation_id"], campaign_id=campaign.id,
+                backer_ref=data["backer_ref"], captured_amount=data["amount"],
+                refunded_amount=0, matched_amount=0,
+            ))
+            campaign.raised_amount += data["amount"]
+            campaign.backers_count += backers_delta(before, before + data["amount"])
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _visible(self, session, actor, campaign_id, for_update=False):
+        campaign = _lock_campaign(session, campaign_id) if for_update else _get_campaign(session, campaign_id)
+        if campaign is None:
+            raise NotFound("No such campaign.", code="campaign_not_found")
+        lifecycle.ensure_visible(actor, campaign.status, campaign.owner_id)
+        return campaign
+
+
+def _get_campaign(session, campaign_id):
+    if not _is_uuid(campaign_id):
+        return None
+    return session.get(Campaign, campaign_id)
+
+
+def _lock_campaign(session, campaign_id):
+    if not _is_uuid(campaign_id):
+        return None
+    return session.scalars(
+        select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+    ).one_or_none()
+
+
+def _backer_net(session, campaign_id, backer_ref):
+    return session.scalar(
+        select(func.coalesce(func.sum(Contribution.captured_amount - Contribution.refunded_amount), 0))
+        .where(Contribution.campaign_id == campaign_id, Contribution.backer_ref == backer_ref)
+    )
+
+
+def _release(session, donation_id):
+    held = session.get(RewardReservation, donation_id)
+    if held is None or held.status != "held":
+        return False
+    released = session.execute(
+        update(RewardReservation)
+        .where(RewardReservation.donation_id == donation_id, RewardReservation.status == "held")
+        .values(status="released")
+    ).rowcount
+    if released:
+        session.execute(update(Reward).where(Reward.id == held.reward_id).values(taken=Reward.taken - 1))
+    return bool(released)
+
+
+def _apply_fields(campaign, data, rewards=True):
+    for field in ("title", "summary", "story", "category", "region", "funding_model",
+                  "goal_amount", "currency", "duration_days", "seat_cost_amount"):
+        if field in data:
+            setattr(campaign, field, data[field])
+    campaign.program_id = str(data["program_id"]) if data.get("program_id") else None
+    if rewards:
+        campaign.rewards = [
+            Reward(id=str(uuid.uuid4()), position=index, title=r["title"],
+                   description=r.get("description"), min_amount=r["min_amount"],
+                   quantity=r.get("quantity"), taken=0)
+            for index, r in enumerate(data.get("rewards") or [])
+        ]
+
+
+def _editable_fields(campaign):
+    return {
+        "title": campaign.title, "summary": campaign.summary, "story": campaign.story,
+        "category": campaign.category, "region": campaign.region,
+        "funding_model": campaign.funding_model, "goal_amount": campaign.goal_amount,
+        "currency": campaign.currency, "duration_days": campaign.duration_days,
+        "program_id": campaign.program_id, "seat_cost_amount": campaign.seat_cost_amount,
+        "rewards": [
+            {"title": r.title, "description": r.description, "min_amount": r.min_amount,
+             "quantity": r.quantity}
+            for r in campaign.rewards
+        ],
+    }
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+def _escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _encode_cursor(campaign):
+    raw = json.dumps([isoformat(campaign.created_at), campaign.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor):
+    from datetime import datetime
+
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, last_id = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(created_at.replace("Z", "+00:00")), str(last_id)
+    except (ValueError, TypeError):
+        raise ValidationFailed("The cursor is not valid.", code="invalid_cursor",
+                               errors={"cursor": ["Not a cursor this API issued."]})
