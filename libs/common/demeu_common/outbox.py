@@ -26,7 +26,7 @@ from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, event, select, update
-from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, sessionmaker
 
 from demeu_common.clock import utcnow
 from demeu_common.cloudevents import make_event
@@ -49,8 +49,11 @@ class OutboxRecordMixin:
     recorded_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
     published_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=True)
 
-    # The relay's only query: the oldest unpublished rows.
-    __table_args__ = (Index("ix_outbox_unpublished", "published_at", "seq"),)
+    @declared_attr.directive
+    def __table_args__(cls):
+        # The relay's only query: the oldest unpublished rows. (A fresh Index per mapped
+        # class: each service maps its own outbox table.)
+        return (Index("ix_outbox_unpublished", "published_at", "seq"),)
 
 
 class OutboxWriter:

@@ -1,19 +1,18 @@
 """The campaigns service: Nameko entrypoints only. Each validates, applies the rules of
 :mod:`campaigns.domain` inside one unit of work (rows + outbox event), and returns."""
-import base64
-import json
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from demeu_common.clock import Clock, as_utc, isoformat
 from demeu_common.db import Database
 from demeu_common.entrypoints import event_handler, rpc
-from demeu_common.errors import NotFound, ValidationFailed
+from demeu_common.errors import NotFound
 from demeu_common.health import HealthRpc
 from demeu_common.inbox import Inbox
 from demeu_common.outbox import Outbox
+from demeu_common.pagination import newest_first_page
 from demeu_common.schemas import load
 
 from campaigns import events
@@ -107,19 +106,18 @@ class CampaignsService(HealthRpc):
                 or_(func.lower(Campaign.title).like(pattern, escape="\\"),
                     func.lower(Campaign.summary).like(pattern, escape="\\"))
             )
-        # Newest first, ties broken by id: a stable order for keyset pagination.
-        if cursor:
-            created_at, last_id = _decode_cursor(cursor)
-            query = query.where(
-                or_(Campaign.created_at < created_at,
-                    and_(Campaign.created_at == created_at, Campaign.id < last_id))
-            )
-        query = query.order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit + 1)
         with self.db.get_session() as session:
-            rows = session.scalars(query).all()
-            items = [campaign_view(c) for c in rows[:limit]]
-        next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-        return {"items": items, "next_cursor": next_cursor}
+            return newest_first_page(session, query, Campaign.created_at, Campaign.id, limit, cursor,
+                                     campaign_view)
+
+    @rpc
+    def raised_amounts(self, campaign_ids):
+        """``{campaign_id: raised_amount}``, for payments' ledger check."""
+        with self.db.get_session() as session:
+            rows = session.execute(
+                select(Campaign.id, Campaign.raised_amount).where(Campaign.id.in_(list(campaign_ids)))
+            ).all()
+            return {campaign_id: raised for campaign_id, raised in rows}
 
     @rpc
     def moderation_history(self, actor, campaign_id):
@@ -349,19 +347,3 @@ def _is_uuid(value):
 def _escape_like(text):
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
-
-def _encode_cursor(campaign):
-    raw = json.dumps([isoformat(campaign.created_at), campaign.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor):
-    from datetime import datetime
-
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, last_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created_at.replace("Z", "+00:00")), str(last_id)
-    except (ValueError, TypeError):
-        raise ValidationFailed("The cursor is not valid.", code="invalid_cursor",
-                               errors={"cursor": ["Not a cursor this API issued."]})
