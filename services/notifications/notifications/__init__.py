@@ -1,0 +1,1 @@
+"""Demeu notifications: who to tell, in which language, over which channel."""

@@ -1,0 +1,2 @@
+"""Pure rules of notifications: rendering, recipients, signing, retry schedules. No broker,
+no database."""
