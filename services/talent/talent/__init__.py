@@ -1,0 +1,1 @@
+"""Demeu's Talent Factory (contract §6)."""

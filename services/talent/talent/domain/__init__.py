@@ -1,0 +1,1 @@
+"""The Talent Factory's rules in plain Python: no broker, no database, no Nameko."""
