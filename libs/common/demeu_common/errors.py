@@ -6,6 +6,8 @@ serialises exceptions raised by RPC entrypoints; because every class here is reg
 ``deserialize_to_instance``, the gateway gets the same class back (not a bare
 ``RemoteError``) and turns it into problem+json in exactly one place.
 """
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -20,11 +22,13 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
         if status is not None:
-            self.status = status
-        self.errors = errors
-        self.extra = extra or {}
+            self.status = int(status)
+        self.errors = _from_wire(errors)
+        self.extra = _from_wire(extra) or {}
         # Positional args are what nameko ships across RPC and replays on the other side.
-        super().__init__(self.detail, self.code, self.status, self.errors, self.extra)
+        # Nameko turns non-string leaves into strings, so structured parts travel as JSON.
+        super().__init__(self.detail, self.code, str(self.status),
+                         json.dumps(self.errors), json.dumps(self.extra))
 
     def __str__(self):
         return f"{self.code}: {self.detail}"
@@ -103,6 +107,12 @@ class ServiceUnavailable(DomainError):
     status = 503
     code = "service_unavailable"
     title = "Service unavailable"
+
+
+def _from_wire(value):
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
 
 
 def _stringify(messages):

@@ -1,0 +1,198 @@
+"""The gateway's HTTP layer: one entrypoint class that knows the API's conventions, so each
+route only says what it does.
+
+Everything cross-cutting happens here once: request ids, the 1 MiB body limit (checked
+before reading), JSON parsing, authentication and role checks declared on the route,
+Idempotency-Key presence, problem+json for every error (unknown routes and wrong methods
+included), security headers, and the mapping of domain errors raised by services.
+"""
+import json
+import logging
+import re
+import uuid
+
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.wrappers import Request, Response
+
+from demeu_common.errors import DomainError
+
+from gateway.problems import from_domain_error, json_response, problem_response
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-store"),
+    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+]
+
+
+class HttpProblem(Exception):
+    """Raised by the HTTP layer itself (not by a service) to answer with a problem."""
+
+    def __init__(self, status, code, title, detail=None, headers=None, **extra):
+        super().__init__(detail or title)
+        self.status, self.code, self.title, self.detail = status, code, title, detail
+        self.headers, self.extra = headers, extra
+
+    def response(self):
+        return problem_response(self.status, self.code, self.title, self.detail, self.headers, **self.extra)
+
+
+class ApiWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        request_id = environ.get("HTTP_X_REQUEST_ID", "")
+        if not REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex
+        environ["demeu.request_id"] = request_id
+
+        def with_headers(status, headers, exc_info=None):
+            names = {name.lower() for name, _ in headers}
+            headers = list(headers) + [("X-Request-ID", request_id)]
+            headers += [(n, v) for n, v in SECURITY_HEADERS if n.lower() not in names]
+            headers += self.server.cors_headers(environ)
+            return start_response(status, headers, exc_info)
+
+        request = Request(environ, shallow=True)
+        try:
+            length = request.content_length
+            if length is not None and length > MAX_BODY_BYTES:
+                raise HttpProblem(413, "payload_too_large", "Payload too large",
+                                  f"Bodies are limited to {MAX_BODY_BYTES} bytes.")
+            if request.method == "OPTIONS":
+                return Response(status=204)(environ, with_headers)
+            adapter = self.url_map.bind_to_environ(environ)
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except HttpProblem as problem:
+            response = problem.response()
+        except MethodNotAllowed as exc:
+            response = problem_response(405, "method_not_allowed", "Method not allowed",
+                                        f"{request.method} is not allowed here.",
+                                        headers={"Allow": ", ".join(exc.valid_methods or [])})
+        except NotFound:
+            response = problem_response(404, "not_found", "Not found", "No such resource.")
+        except HTTPException as exc:
+            response = problem_response(exc.code or 400, "http_error", exc.name, exc.description)
+        return response(environ, with_headers)
+
+
+class ApiServer(WebServer):
+    """Nameko's web server, shared by all routes of the container, plus what every request
+    needs once per process: the token verifier and the rate limiter."""
+
+    def setup(self):
+        from gateway.auth import TokenVerifier
+        from gateway.limits import RateLimiter
+
+        super().setup()
+        self.verifier = TokenVerifier(self.container.config)
+        self.limiter = RateLimiter.from_config(self.container.config)
+
+    def get_wsgi_app(self):
+        return ApiWsgiApp(self)
+
+    def context_data_from_headers(self, request):
+        # Nameko copies context data into every RPC the worker makes: services log it.
+        return {"request_id": request.environ.get("demeu.request_id")}
+
+    def cors_headers(self, environ):
+        origin = environ.get("HTTP_ORIGIN")
+        allowed = getattr(self, "_cors_origins", None)
+        if allowed is None:
+            raw = (self.container.config.get("CORS_ORIGINS") or "") if self.container else ""
+            allowed = self._cors_origins = {o.strip() for o in str(raw).split(",") if o.strip()}
+        if origin and origin in allowed:
+            return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"),
+                    ("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-ID"),
+                    ("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE"),
+                    ("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, Location, ETag")]
+        return []
+
+
+class Route(HttpRequestHandler):
+    """``@route("POST", "/v1/campaigns", auth="required", roles=(), idempotent=False,
+    summary=..., body=Schema, tag=...)``: the handler is called as
+    ``handler(self, request, **path_values)`` with ``request.actor`` (or None) and
+    ``request.json_body`` set, and returns a dict/list (200), ``(status, body)``,
+    ``(status, body, headers)`` or a werkzeug ``Response``."""
+
+    server = ApiServer()
+
+    def __init__(self, method, url, auth="optional", roles=(), idempotent=False, summary=None,
+                 body=None, query=None, tag=None, status=200, public=True, dev_token=False, **kwargs):
+        self.auth, self.roles, self.idempotent = auth, tuple(roles), idempotent
+        self.dev_token = dev_token
+        self.doc = {"summary": summary, "body": body, "query": query, "tag": tag, "status": status,
+                    "public": public}
+        super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        request.shallow = False
+        try:
+            self._prepare(request)
+        except HttpProblem as problem:
+            return problem.response()
+        except DomainError as error:
+            return from_domain_error(error)
+        return super().handle_request(request)
+
+    def _prepare(self, request):
+        request.verifier = self.server.verifier
+        request.actor = self.server.verifier.actor_from(request, required=self.auth == "required")
+        if self.roles and not (set(self.roles) & set(request.actor["roles"])):
+            raise HttpProblem(403, "forbidden", "Forbidden",
+                              f"This needs one of the roles: {', '.join(self.roles)}.")
+        self.server.limiter.check(request, request.actor, money=self.idempotent, dev_token=self.dev_token)
+        if self.idempotent:
+            key = request.headers.get("Idempotency-Key")
+            if not key or not (1 <= len(key) <= 255):
+                raise HttpProblem(400, "idempotency_key_required", "Idempotency-Key required",
+                                  "Send an Idempotency-Key header (1–255 characters) with this request.")
+            request.idempotency_key = key
+        request.json_body = _parse_json(request) if request.method in ("POST", "PUT", "PATCH") else None
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        headers = None
+        if isinstance(result, tuple):
+            status, body, *rest = result
+            headers = rest[0] if rest else None
+        else:
+            status, body = 200, result
+        if status == 204:
+            return Response(status=204, headers=headers)
+        return json_response(body, status, headers)
+
+    def response_from_exception(self, exc):
+        if isinstance(exc, DomainError):
+            return from_domain_error(exc)
+        if isinstance(exc, HttpProblem):
+            return exc.response()
+        log.error("unhandled error in %s %s", self.method, self.url, exc_info=exc)
+        return problem_response(500, "internal_error", "Internal error",
+                                "Something went wrong on our side; nothing was changed by this answer.")
+
+
+def _parse_json(request):
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:  # chunked bodies carry no Content-Length
+        raise HttpProblem(413, "payload_too_large", "Payload too large")
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise HttpProblem(400, "malformed_json", "Malformed JSON", f"The body is not valid JSON: {error}")
+
+
+route = Route.decorator
