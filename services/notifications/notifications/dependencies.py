@@ -205,6 +205,7 @@ class WebhookDeliverer(_Relay):
         self.retry_base = float(config.get("WEBHOOK_RETRY_BASE_SECONDS") or 10)
         self.give_up = float(config.get("WEBHOOK_GIVE_UP_SECONDS") or 86400)
         self.disable_after = int(config.get("WEBHOOK_DISABLE_AFTER_FAILURES") or 50)
+        self.disable_window = float(config.get("WEBHOOK_DISABLE_AFTER_SECONDS") or self.give_up)
         self.poll_interval = min(1.0, self.retry_base / 4)
         self.enabled = True
 
@@ -293,7 +294,7 @@ class WebhookDeliverer(_Relay):
                 webhook.failing_since = webhook.failing_since or now
                 if webhook.status == "active" and retries.should_disable(
                     webhook.consecutive_failures, as_utc(webhook.failing_since), now,
-                    self.disable_after, self.give_up,
+                    self.disable_after, self.disable_window,
                 ):
                     webhook.status = "disabled"
                     log.warning("webhook %s disabled after %d consecutive failures",

@@ -21,9 +21,10 @@ def next_attempt(now, created_at, attempts, base_seconds, give_up_seconds, rng=r
     return when
 
 
-def should_disable(consecutive_failures, failing_since, now, disable_after, give_up_seconds):
-    """An endpoint is disabled once it has failed ``disable_after`` times in a row over the
-    whole retry window: a brief outage with many queued events never disables it."""
+def should_disable(consecutive_failures, failing_since, now, disable_after, window_seconds):
+    """An endpoint is disabled once it has failed ``disable_after`` times in a row over at
+    least ``window_seconds`` (a day by default, the retry window): a brief outage with many
+    queued events never disables it."""
     if failing_since is None or consecutive_failures < disable_after:
         return False
-    return now - failing_since >= timedelta(seconds=give_up_seconds)
+    return now - failing_since >= timedelta(seconds=window_seconds)
