@@ -1,8 +1,9 @@
 """The talent service: Nameko entrypoints only. Each validates, applies the rules of
 :mod:`talent.domain` inside one unit of work (rows + outbox events), and returns.
 
-Lock order, so concurrent workers never deadlock: an application row, then its program row.
-Selection runs only once per program (``open`` → ``selecting``), before any offer exists.
+Lock order, so concurrent workers never deadlock: a program's row first, then rows of its
+applications. Every state change re-reads the row under its lock and is conditional on the
+state it expects, so several instances (and the expiry timer in each) can run side by side.
 """
 import json
 import logging
@@ -14,12 +15,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from demeu_common.clock import Clock, as_utc, isoformat
-from demeu_common.db import Database, is_postgres
+from demeu_common.db import Database
 from demeu_common.entrypoints import event_handler, rpc
 from demeu_common.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from demeu_common.health import HealthRpc
 from demeu_common.inbox import Inbox
 from demeu_common.outbox import Outbox
+from demeu_common.reference import REGION_CODES
 from demeu_common.schemas import load
 
 from talent import events
@@ -309,8 +311,7 @@ class TalentService(HealthRpc):
         actor = Actor.from_wire(actor)
         now = self.clock.now()
         with self.db.get_session() as session:
-            application = self._own_application(session, actor, application_id, lock=True)
-            program = session.get(Program, application.program_id)
+            program, application = self._own_application(session, actor, application_id)
             if application.status == ENROLLED:
                 return application_view(application, program.title)  # a retry: nothing to do
             if application.status != OFFERED or offers.is_expired(as_utc(application.offer_expires_at), now):
@@ -322,7 +323,7 @@ class TalentService(HealthRpc):
             ).rowcount
             if not taken:
                 raise Conflict("Every seat of this program is taken.", code="program_full")
-            session.refresh(program)
+            session.refresh(program)  # the locked row, updated by the statement above
             application.status, application.decided_at = ENROLLED, now
             if program.enrolled_count >= program.seats:
                 program.status = CLOSED
@@ -335,16 +336,14 @@ class TalentService(HealthRpc):
         actor = Actor.from_wire(actor)
         now = self.clock.now()
         with self.db.get_session() as session:
-            application = self._own_application(session, actor, application_id, lock=True)
+            program, application = self._own_application(session, actor, application_id)
             if application.status == DECLINED:
-                program = session.get(Program, application.program_id)
                 return application_view(application, program.title)
             if application.status not in (OFFERED, WAITLISTED, SUBMITTED):
                 raise Conflict(f"A {application.status} application cannot be declined.",
                                code="invalid_transition")
             application.status, application.decided_at = DECLINED, now
             application.waitlist_position = None
-            program = _lock(session, Program, application.program_id)
             self.outbox.record(session, events.APPLICATION_DECLINED,
                                events.application_payload(application, program), subject=application.id)
             self._fill_free_seats(session, program, now)
@@ -361,24 +360,33 @@ class TalentService(HealthRpc):
     def sweep_expired_offers(self):
         now = self.clock.now()
         with self.db.get_session() as session:
-            query = (select(Application)
-                     .where(Application.status == OFFERED, Application.offer_expires_at <= now)
-                     .order_by(Application.offer_expires_at).limit(SWEEP_BATCH))
-            if is_postgres(session.get_bind()):
-                query = query.with_for_update(skip_locked=True)
-            due = session.scalars(query).all()
-            programs = {}
-            for application in due:
-                application.status, application.decided_at = EXPIRED, now
-                program = programs.get(application.program_id) or _lock(session, Program, application.program_id)
-                programs[program.id] = program
-                self.outbox.record(session, events.APPLICATION_EXPIRED,
-                                   events.application_payload(application, program), subject=application.id)
-            session.flush()
-            for program in programs.values():
+            due = session.execute(
+                select(Application.program_id, Application.id)
+                .where(Application.status == OFFERED, Application.offer_expires_at <= now)
+                .order_by(Application.offer_expires_at).limit(SWEEP_BATCH)
+            ).all()
+            by_program = {}
+            for program_id, application_id in due:
+                by_program.setdefault(program_id, []).append(application_id)
+            expired = 0
+            for program_id in sorted(by_program):  # one order for every sweeper
+                program = _lock(session, Program, program_id)
+                lapsed = session.scalars(
+                    select(Application)
+                    .where(Application.id.in_(by_program[program_id]), Application.status == OFFERED,
+                           Application.offer_expires_at <= now)
+                    .with_for_update().execution_options(populate_existing=True)
+                ).all()  # another sweeper may have lapsed them while we waited for the lock
+                for application in lapsed:
+                    application.status, application.decided_at = EXPIRED, now
+                    self.outbox.record(session, events.APPLICATION_EXPIRED,
+                                       events.application_payload(application, program),
+                                       subject=application.id)
+                session.flush()
                 self._fill_free_seats(session, program, now)
-            if due:
-                log.info("expired %d offer(s)", len(due))
+                expired += len(lapsed)
+            if expired:
+                log.info("expired %d offer(s)", expired)
             return len(due)
 
     # --- completion and certificates --------------------------------------------------------
@@ -388,10 +396,10 @@ class TalentService(HealthRpc):
         actor = Actor.from_wire(actor)
         now = self.clock.now()
         with self.db.get_session() as session:
-            application = _lock(session, Application, application_id)
+            application = _get(session, Application, application_id)
             if application is None:
                 raise NotFound("No such application.", code="application_not_found")
-            program = session.get(Program, application.program_id)
+            program, application = _lock_with_program(session, application)
             if not actor.runs(program.mentor_id):
                 raise NotFound("No such application.", code="application_not_found")
             if application.status == COMPLETED:
@@ -433,7 +441,8 @@ class TalentService(HealthRpc):
 
     @rpc
     def region_stats(self):
-        stats = {}
+        """Every region of the contract, zeros included, for the analytics page."""
+        stats = {region: {"talents": 0, "applications": 0, "enrolled": 0} for region in REGION_CODES}
 
         def bump(region, key, n):
             stats.setdefault(region, {"talents": 0, "applications": 0, "enrolled": 0})[key] = n
@@ -521,15 +530,17 @@ class TalentService(HealthRpc):
         for application in session.scalars(
                 select(Application).where(Application.program_id == program.id,
                                           Application.status == WAITLISTED)
-                .order_by(Application.waitlist_position).limit(free).with_for_update()):
+                .order_by(Application.waitlist_position).limit(free)
+                .with_for_update().execution_options(populate_existing=True)):
             self._offer(session, application, program, now)
 
-    def _own_application(self, session, actor, application_id, lock=False):
+    def _own_application(self, session, actor, application_id):
+        """The caller's application and its program, both locked (program first)."""
         ensure_signed_in(actor)
-        application = _lock(session, Application, application_id) if lock else _get(session, Application, application_id)
+        application = _get(session, Application, application_id)
         if application is None or application.talent_user_id != actor.user_id:
             raise NotFound("No such application.", code="application_not_found")
-        return application
+        return _lock_with_program(session, application)
 
     def _birth_date(self, talent):
         return date.fromisoformat(self.vault.decrypt(talent.birth_date_encrypted))
@@ -588,9 +599,18 @@ def _get(session, model, object_id):
 
 
 def _lock(session, model, object_id):
+    """The row, locked for this transaction and re-read (not the session's cached copy)."""
     if not _is_uuid(object_id):
         return None
-    return session.scalars(select(model).where(model.id == str(object_id)).with_for_update()).one_or_none()
+    return session.scalars(
+        select(model).where(model.id == str(object_id)).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def _lock_with_program(session, application):
+    program = _lock(session, Program, application.program_id)
+    return program, _lock(session, Application, application.id)
 
 
 def _program_or_404(session, program_id):
