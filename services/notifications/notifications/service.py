@@ -3,6 +3,7 @@ into inbox items, queued emails and queued webhook deliveries in one unit of wor
 background senders in :mod:`notifications.dependencies` do the network part."""
 import base64
 import json
+import logging
 import uuid
 from datetime import datetime
 
@@ -10,10 +11,13 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from demeu_common.clock import Clock, isoformat
+from demeu_common.cloudevents import is_cloudevent
 from demeu_common.db import Database
 from demeu_common.entrypoints import event_handler, rpc
 from demeu_common.errors import Forbidden, NotFound, ValidationFailed
-from demeu_common.health import HealthRpc
+# Imported as a module, not a name: `nameko run notifications.service` treats every class
+# with entrypoints at the module's top level as a service, and HealthRpc has no name.
+from demeu_common import health
 from demeu_common.inbox import Inbox
 from demeu_common.reference import LOCALES
 from demeu_common.schemas import load
@@ -32,6 +36,8 @@ from notifications.schemas import (
     webhook_view,
 )
 
+log = logging.getLogger(__name__)
+
 
 def _subscribe_to_everything(method):
     """One handler for every event type the platform publishes (contract §8): each gets its
@@ -42,7 +48,7 @@ def _subscribe_to_everything(method):
     return method
 
 
-class NotificationsService(HealthRpc):
+class NotificationsService(health.HealthRpc):
     name = "notifications"
 
     db = Database(Base)
@@ -216,8 +222,9 @@ class NotificationsService(HealthRpc):
 
     @_subscribe_to_everything
     def on_event(self, event):
-        if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-            return  # not a CloudEvent: nothing to do, and retrying would not help
+        if not is_cloudevent(event) or len(str(event["id"])) > 64:
+            log.warning("ignoring a message that is not a Demeu CloudEvent: %.200r", event)
+            return  # retrying would not help
         now = self.clock.now()
         with self.db.get_session() as session:
             if not self.inbox.claim(session, event):
