@@ -1,4 +1,4 @@
-from payments.schemas import DonationRequestSchema
+from payments.schemas import DonationRequestSchema, RefundRequestSchema
 
 from gateway.http import HttpProblem, route
 from gateway.routes import actor_of, page_args
@@ -12,6 +12,14 @@ class PaymentRoutes:
                                                request.idempotency_key)
         headers = {"Location": f"/v1/donations/{answer['body']['id']}"} if answer["status"] == 201 else None
         return answer["status"], answer["body"], headers
+
+    @route("POST", "/v1/donations/<string:donation_id>/refund", auth="required", roles=("admin",),
+           idempotent=True, body=RefundRequestSchema, tag="donations",
+           summary="Refund a donation, whole or in part (admin)")
+    def refund(self, request, donation_id):
+        answer = self.payments.refund_donation(actor_of(request), donation_id, request.json_body,
+                                               request.idempotency_key)
+        return answer["status"], answer["body"]
 
     @route("GET", "/v1/campaigns/<string:campaign_id>/donations", tag="donations",
            summary="A campaign's public donations (anonymous ones show no donor)")

@@ -120,6 +120,23 @@ class ProviderWebhook(Base):
     received_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
+class Refund(Base):
+    """One refund of a donation, keyed by its reference (``refund:<id>`` from the admin's
+    Idempotency-Key, or ``auto-refund:<donation id>``). Written ``pending`` when its amount is
+    reserved on the donation, ``succeeded`` once the provider refunded it and the ledger has
+    it; a crash in between resumes under the same reference, so nothing is refunded twice."""
+
+    __tablename__ = "refunds"
+
+    reference: Mapped[str] = mapped_column(String(80), primary_key=True)
+    donation_id: Mapped[str] = mapped_column(ForeignKey("donations.id"), nullable=False, index=True)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)  # pending | succeeded
+    provider_refund_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class OutboxRecord(OutboxRecordMixin, Base):
     pass
 

@@ -18,6 +18,10 @@ class DonationRequestSchema(RequestSchema):
     payment_method = fields.Nested(PaymentMethodSchema, required=True)
 
 
+class RefundRequestSchema(RequestSchema):
+    amount = Amount(load_default=None, allow_none=True)  # none: whatever is left to refund
+
+
 def donation_view(donation):
     """The donor's (or an admin's) view of a donation."""
     return {

@@ -1,12 +1,16 @@
 """The payments service: Nameko entrypoints only. Money moves in one transaction with its
 ledger postings, its public chain link, its outbox event and its idempotency answer."""
+import json
+import logging
+
 from nameko.dependency_providers import Config
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from demeu_common.clock import Clock
 from demeu_common.db import Database
-from demeu_common.entrypoints import rpc
-from demeu_common.errors import DomainError, NotFound, ValidationFailed
+from demeu_common.entrypoints import event_handler, rpc
+from demeu_common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from demeu_common.health import HealthRpc
 from demeu_common.inbox import Inbox
 from demeu_common.outbox import Outbox
@@ -16,10 +20,15 @@ from demeu_common.schemas import load
 
 from payments import bookkeeping, events, keys
 from payments.dependencies import Provider
-from payments.domain import idempotency, ledger
-from payments.models import Base, ChainEntry, Donation, OutboxRecord, ProcessedEvent
+from payments.domain import idempotency, ledger, signatures
+from payments.models import (Base, ChainEntry, Donation, OutboxRecord, ProcessedEvent, ProviderWebhook,
+                             Refund)
 from payments.providers import DECLINED, PENDING, SUCCEEDED
-from payments.schemas import DonationRequestSchema, donation_view, public_donation_view
+from payments.schemas import DonationRequestSchema, RefundRequestSchema, donation_view, public_donation_view
+
+log = logging.getLogger(__name__)
+
+REFUNDABLE = ("succeeded", "partially_refunded")
 
 PAYMENT_DECLINED = DomainError("The card was declined; nothing was charged.",
                                code="payment_declined", status=402)
@@ -117,6 +126,192 @@ class PaymentsService(HealthRpc):
             public_amount=donation.amount,
         )
         self.outbox.record(session, events.DONATION_SUCCEEDED, self._payload(donation), subject=donation.id)
+
+    # --- 3-D Secure: the provider's signed webhook -------------------------------------------
+
+    @rpc
+    def handle_provider_webhook(self, raw_body, signature):
+        """A provider webhook, verified and handled once per provider event id. A
+        ``charge.succeeded`` captures its pending donation (the stored answer of the original
+        request stays what it was: a replay gives the original answer)."""
+        secret = self.config.get("PROVIDER_WEBHOOK_SECRET") or "sandbox-webhook-secret"
+        now = self.clock.now()
+        signatures.verify(secret, raw_body, signature, now.timestamp())
+        try:
+            event = json.loads(raw_body)
+            event_id, event_type = str(event["id"]), event["type"]
+        except (ValueError, KeyError, TypeError):
+            raise ValidationFailed("The webhook body is not a provider event.", code="invalid_webhook")
+        with self.db.get_session() as session:
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            claimed = session.execute(
+                dialect.insert(ProviderWebhook).values(event_id=event_id, received_at=now)
+                .on_conflict_do_nothing()
+            ).rowcount
+            if not claimed:
+                return {"received": True, "duplicate": True}
+            if event_type == "charge.succeeded":
+                donation = session.scalars(
+                    select(Donation).where(Donation.id == str(event.get("reference"))).with_for_update()
+                ).one_or_none()
+                if donation is None:
+                    # Not written yet (the charge answered just now): no claim is kept, and the
+                    # provider's retry finds it.
+                    raise NotFound("No donation for this charge yet.", code="donation_not_found")
+                if donation.charge_id != event.get("charge_id"):
+                    raise ValidationFailed("The charge does not belong to this donation.",
+                                           code="invalid_webhook")
+                if donation.status == PENDING:
+                    self._capture(session, donation, now)
+            return {"received": True, "duplicate": False}
+
+    # --- refunds --------------------------------------------------------------------------------
+
+    @rpc
+    def refund_donation(self, actor, donation_id, body, idempotency_key):
+        """Admin refund, whole or ``{"amount"}`` in part. Returns ``{"status", "body"}`` like
+        ``create_donation``; the answer is kept for the key."""
+        if "admin" not in (actor.get("roles") or ()):
+            raise Forbidden("Only an admin may refund a donation.")
+        body = body or {}
+        data = load(RefundRequestSchema(), body)
+        user_id = actor["user_id"]
+        fingerprint = idempotency.fingerprint("refund", str(donation_id), body)
+        replay = keys.begin(self.db.Session, user_id, idempotency_key, fingerprint, self.clock.now())
+        if replay is not None:
+            return replay
+        reference = f"refund:{keys.derived_id(user_id, idempotency_key, 'refund')}"
+
+        def complete(session, donation):
+            answer = {"status": 200, "body": donation_view(donation)}
+            keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
+            return answer
+
+        try:
+            return self._refund(str(donation_id), data.get("amount"), reference, complete)
+        except DomainError as error:
+            if error.status >= 500:
+                keys.release(self.db.Session, user_id, idempotency_key)
+                raise
+            answer = {"status": error.status, "body": error.to_problem()}
+            with self.db.get_session() as session:
+                keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
+            return answer
+        except Exception:
+            keys.release(self.db.Session, user_id, idempotency_key)
+            raise
+
+    def _refund(self, donation_id, amount, reference, complete=None):
+        """Refund ``amount`` (None: all that is left) of a donation under ``reference``, once.
+
+        1. reserve: lock the donation row, check the amount fits, add it to refunded_amount
+           and write the refund ``pending`` — concurrent refunds queue on the row lock, so
+           their sum never exceeds what was captured;
+        2. ask the provider (keyed by ``reference``), with no transaction open;
+        3. settle: postings, chain link, status and ``donation.refunded``, exactly once.
+        """
+        now = self.clock.now()
+        with self.db.get_session() as session:
+            refund = session.get(Refund, reference)
+            if refund is None:
+                donation = self._lock_donation(session, donation_id)
+                if donation.status not in REFUNDABLE:
+                    raise Conflict(f"A {donation.status} donation cannot be refunded.",
+                                   code="donation_not_refundable")
+                remaining = donation.captured_amount - donation.refunded_amount
+                amount = remaining if amount is None else amount
+                if amount <= 0 or amount > remaining:
+                    raise DomainError(
+                        f"Refunds may not exceed what was captured; {remaining} tiyn is left to refund.",
+                        code="refund_exceeds_captured", status=422,
+                        extra={"refundable_amount": remaining},
+                    )
+                donation.refunded_amount += amount
+                donation.updated_at = now
+                refund = Refund(reference=reference, donation_id=donation.id, amount=amount,
+                                status="pending", created_at=now, updated_at=now)
+                session.add(refund)
+            else:
+                donation = session.get(Donation, refund.donation_id)
+            settled = refund.status == "succeeded"
+            charge_id, currency, refund_amount = donation.charge_id, donation.currency, refund.amount
+        if not settled:
+            try:
+                result = self.provider.refund(charge_id, reference, refund_amount, currency)
+            except DomainError:
+                self._unreserve(reference)
+                raise
+        with self.db.get_session() as session:
+            donation = self._lock_donation(session, donation_id)
+            refund = session.scalars(select(Refund).where(Refund.reference == reference).with_for_update()).one()
+            if refund.status == "pending":
+                refund.status, refund.provider_refund_id, refund.updated_at = "succeeded", result.refund_id, now
+                self._settle_refund(session, donation, refund, now)
+            return complete(session, donation) if complete else donation
+
+    def _settle_refund(self, session, donation, refund, now):
+        session.flush()
+        settled = session.scalars(
+            select(Refund.amount).where(Refund.donation_id == donation.id, Refund.status == "succeeded")
+        ).all()
+        refunded_total = sum(settled)
+        donation.status = "refunded" if refunded_total >= donation.captured_amount else "partially_refunded"
+        donation.updated_at = now
+        bookkeeping.record(
+            session, kind=ledger.REFUND, reference=refund.reference,
+            postings=ledger.donation_refunded(donation.campaign_id, refund.amount),
+            campaign_id=donation.campaign_id, donation_id=donation.id, now=now,
+            public_amount=-refund.amount,
+        )
+        self.outbox.record(session, events.DONATION_REFUNDED, self._payload(
+            donation, amount=refund.amount, refund_amount=refund.amount, refunded_total=refunded_total,
+            captured_amount=donation.captured_amount, refund_reference=refund.reference,
+        ), subject=donation.id)
+
+    def _unreserve(self, reference):
+        """The provider refunded nothing: give the reserved amount back."""
+        with self.db.get_session() as session:
+            refund = session.scalars(select(Refund).where(Refund.reference == reference).with_for_update()).one_or_none()
+            if refund is None or refund.status != "pending":
+                return
+            donation = self._lock_donation(session, refund.donation_id)
+            donation.refunded_amount -= refund.amount
+            session.delete(refund)
+
+    def _lock_donation(self, session, donation_id):
+        donation = session.scalars(
+            select(Donation).where(Donation.id == donation_id).with_for_update()
+        ).one_or_none()
+        if donation is None:
+            raise NotFound("No such donation.", code="donation_not_found")
+        return donation
+
+    @event_handler("campaigns", "campaign.failed")
+    def refund_failed_campaign(self, event):
+        """An all_or_nothing campaign failed: refund every gift it kept, one donation per
+        transaction, each under ``auto-refund:<donation id>``. A crash half-way requeues the
+        event; the redelivery skips what was refunded and finishes the rest. The inbox record
+        is written last, once all are done."""
+        campaign_id = str(event["data"]["campaign_id"])
+        with self.db.get_session() as session:
+            if session.get(ProcessedEvent, (self.inbox.consumer, event["id"])) is not None:
+                return
+            donation_ids = session.scalars(
+                select(Donation.id).where(Donation.campaign_id == campaign_id,
+                                          Donation.status.in_(REFUNDABLE))
+                .order_by(Donation.created_at, Donation.id)
+            ).all()
+        for donation_id in donation_ids:
+            reference = f"auto-refund:{donation_id}"
+            try:
+                self._refund(donation_id, None, reference)
+            except DomainError as error:
+                if error.status >= 500:
+                    raise  # the provider is away: requeue and try again
+                # Nothing left to refund (say an admin refunded it all): an outcome, not a failure.
+                log.info("auto-refund of %s skipped: %s", donation_id, error)
+        with self.db.get_session() as session:
+            self.inbox.claim(session, event)
 
     def _release_hold(self, donation_id):
         try:
