@@ -12,11 +12,12 @@ from gateway.routes.campaigns import CampaignRoutes
 from gateway.routes.notifications import NotificationRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.payments import PaymentRoutes
+from gateway.routes.talent import TalentRoutes
 
 log = logging.getLogger(__name__)
 
 
-class GatewayService(OpsRoutes, DocsRoutes, CampaignRoutes, PaymentRoutes, NotificationRoutes):
+class GatewayService(OpsRoutes, DocsRoutes, CampaignRoutes, PaymentRoutes, NotificationRoutes, TalentRoutes):
     name = "gateway"
 
     config = Config()
