@@ -16,9 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from demeu_common.clock import Clock, as_utc, isoformat
 from demeu_common.db import Database
+# `@rpc()` with parentheses: a bare `@rpc` reaches nameko's decorator without its keyword
+# arguments, so domain refusals would not be treated (and logged) as expected outcomes.
 from demeu_common.entrypoints import event_handler, rpc
 from demeu_common.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
-from demeu_common.health import HealthRpc
+from demeu_common import health  # the module, so `nameko run talent.service` finds one class
 from demeu_common.inbox import Inbox
 from demeu_common.outbox import Outbox
 from demeu_common.reference import REGION_CODES
@@ -60,7 +62,7 @@ class ConfiguredTimer(Timer):
         super().setup()
 
 
-class TalentService(HealthRpc):
+class TalentService(health.HealthRpc):
     name = "talent"
 
     db = Database(Base)
@@ -71,7 +73,7 @@ class TalentService(HealthRpc):
 
     # --- profiles -------------------------------------------------------------------------
 
-    @rpc
+    @rpc()
     def create_profile(self, actor, body):
         actor = Actor.from_wire(actor)
         ensure_signed_in(actor)
@@ -84,7 +86,7 @@ class TalentService(HealthRpc):
                 validate_iin(data["iin"], data["birth_date"])
             except InvalidIin as invalid:
                 raise ValidationFailed("The IIN is not valid.", code="invalid_iin",
-                                       errors={"iin": [str(invalid)]})
+                                       errors={"iin": [str(invalid)]}) from None
         consent = data["guardian_consent"]
         if consent is not None:
             consent = {**consent, "consented_at": isoformat(consent["consented_at"])}
@@ -109,7 +111,7 @@ class TalentService(HealthRpc):
             raise Conflict("You already have a talent profile.", code="profile_exists")
         return self._profile(talent, actor)
 
-    @rpc
+    @rpc()
     def get_profile(self, actor, talent_id):
         actor = Actor.from_wire(actor)
         with self.db.get_session() as session:
@@ -118,7 +120,7 @@ class TalentService(HealthRpc):
                 raise NotFound("No such talent.", code="talent_not_found")
             return self._profile(talent, actor)
 
-    @rpc
+    @rpc()
     def get_my_profile(self, actor):
         actor = Actor.from_wire(actor)
         ensure_signed_in(actor)
@@ -130,7 +132,7 @@ class TalentService(HealthRpc):
 
     # --- programs -------------------------------------------------------------------------
 
-    @rpc
+    @rpc()
     def create_program(self, actor, body):
         actor = Actor.from_wire(actor)
         ensure_mentor(actor)
@@ -144,14 +146,15 @@ class TalentService(HealthRpc):
                                subject=program.id)
             return self._program(session, program)
 
-    @rpc
+    @rpc()
     def get_program(self, actor, program_id):
         with self.db.get_session() as session:
             return self._program(session, _program_or_404(session, program_id))
 
-    @rpc
+    @rpc()
     def list_programs(self, actor, filters=None, limit=20, cursor=None):
-        filters = load(ProgramFiltersSchema(), filters or {})
+        given = {k: v for k, v in (filters or {}).items() if v not in (None, "")} if isinstance(filters, dict) else filters
+        filters = load(ProgramFiltersSchema(), given)
         query = select(Program)
         for key in ("status", "field", "kind", "mentor_id"):
             if filters.get(key):
@@ -163,7 +166,7 @@ class TalentService(HealthRpc):
 
     # --- applications ---------------------------------------------------------------------
 
-    @rpc
+    @rpc()
     def apply(self, actor, program_id, body):
         actor = Actor.from_wire(actor)
         ensure_signed_in(actor)
@@ -201,7 +204,7 @@ class TalentService(HealthRpc):
         except IntegrityError:
             raise Conflict("You have already applied to this program.", code="already_applied")
 
-    @rpc
+    @rpc()
     def score(self, actor, application_id, body):
         actor = Actor.from_wire(actor)
         data = load(ScoreSchema(), body)
@@ -223,7 +226,7 @@ class TalentService(HealthRpc):
             session.flush()
             return score_view(existing)
 
-    @rpc
+    @rpc()
     def list_program_applications(self, actor, program_id, limit=20, cursor=None):
         actor = Actor.from_wire(actor)
         with self.db.get_session() as session:
@@ -248,7 +251,7 @@ class TalentService(HealthRpc):
                     return blind_application_view(a, **stats.get(a.id, {}))
             return page(rows, limit, view)
 
-    @rpc
+    @rpc()
     def list_my_applications(self, actor, limit=20, cursor=None):
         actor = Actor.from_wire(actor)
         ensure_signed_in(actor)
@@ -262,7 +265,7 @@ class TalentService(HealthRpc):
 
     # --- selection, offers, enrolment -------------------------------------------------------
 
-    @rpc
+    @rpc()
     def select(self, actor, program_id):
         actor = Actor.from_wire(actor)
         now = self.clock.now()
@@ -306,7 +309,7 @@ class TalentService(HealthRpc):
             session.flush()
             return self._program(session, program)
 
-    @rpc
+    @rpc()
     def accept(self, actor, application_id):
         actor = Actor.from_wire(actor)
         now = self.clock.now()
@@ -331,7 +334,7 @@ class TalentService(HealthRpc):
                                events.application_payload(application, program), subject=application.id)
             return application_view(application, program.title)
 
-    @rpc
+    @rpc()
     def decline(self, actor, application_id):
         actor = Actor.from_wire(actor)
         now = self.clock.now()
@@ -391,7 +394,7 @@ class TalentService(HealthRpc):
 
     # --- completion and certificates --------------------------------------------------------
 
-    @rpc
+    @rpc()
     def complete(self, actor, application_id):
         actor = Actor.from_wire(actor)
         now = self.clock.now()
@@ -429,7 +432,7 @@ class TalentService(HealthRpc):
                                subject=application.id)
             return self._certificate(certificate)
 
-    @rpc
+    @rpc()
     def get_certificate(self, certificate_id):
         with self.db.get_session() as session:
             certificate = _get(session, Certificate, certificate_id)
@@ -439,7 +442,7 @@ class TalentService(HealthRpc):
 
     # --- analytics --------------------------------------------------------------------------
 
-    @rpc
+    @rpc()
     def region_stats(self):
         """Every region of the contract, zeros included, for the analytics page."""
         stats = {region: {"talents": 0, "applications": 0, "enrolled": 0} for region in REGION_CODES}
