@@ -136,14 +136,16 @@ def smtp_server(tmp_path):
 class Receiver:
     """Records every POST; answers with the next status of ``statuses`` (then 200)."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), delay=0):
         self.statuses = list(statuses)
+        self.delay = delay
         self.requests = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(receiver.delay)
                 receiver.requests.append({"headers": dict(self.headers), "body": raw})
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
@@ -167,8 +169,8 @@ class Receiver:
 def receiver():
     receivers = []
 
-    def make(statuses=()):
-        r = Receiver(statuses)
+    def make(statuses=(), delay=0):
+        r = Receiver(statuses, delay)
         receivers.append(r)
         return r
 
@@ -404,3 +406,16 @@ def test_dead_endpoint_is_disabled_after_consecutive_failures(start_service, rpc
     rpc_client.notifications.enable_webhook(SUBSCRIBER, hook["id"])
     wait_for(lambda: all(d["status"] == "delivered" for d in rpc_client.notifications.list_deliveries(
         SUBSCRIBER, hook["id"])["items"]), timeout=15, message="pending deliveries resumed")
+
+
+def test_a_slow_subscriber_does_not_hold_up_the_others(start_service, rpc_client, receiver, amqp_uri):
+    start_service(WEBHOOK_TIMEOUT_SECONDS=2, WEBHOOK_RETRY_BASE_SECONDS=30)
+    slow = receiver(delay=2.5)
+    fast = receiver()
+    for sink in (slow, fast):
+        rpc_client.notifications.create_webhook(SUBSCRIBER, {"url": sink.url, "event_types": ["campaign.submitted"]})
+    started = time.monotonic()
+    for _ in range(6):
+        publish_event(amqp_uri, "campaigns", "campaign.submitted", campaign_data(status="pending_review"))
+    wait_for(lambda: len(fast.requests) == 6, timeout=10, message="all six at the fast subscriber")
+    assert time.monotonic() - started < 2.0
