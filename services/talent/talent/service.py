@@ -486,16 +486,28 @@ class TalentService(health.HealthRpc):
 
     @event_handler("payments", "donation.succeeded")
     def on_donation_succeeded(self, event):
+        self._project_donation(event, +int(event["data"].get("amount") or 0))
+
+    @event_handler("payments", "donation.refunded")
+    def on_donation_refunded(self, event):
         data = event["data"]
+        self._project_donation(event, -int(data.get("refund_amount") or data.get("amount") or 0))
+
+    def _project_donation(self, event, delta):
+        data = event["data"]
+        if data.get("category") not in (None, "education"):
+            return  # only education campaigns fund seats
         with self.db.get_session() as session:
             if not self.inbox.claim(session, event):
                 return
             row = _scholarship_row(session, data.get("campaign_id"))
             if row is not None:
-                row.donated_amount += int(data.get("amount") or 0)
+                row.donated_amount = max(row.donated_amount + delta, 0)
 
     def _project_campaign(self, event):
         data = event["data"]
+        if data.get("category") not in (None, "education"):
+            return
         with self.db.get_session() as session:
             if not self.inbox.claim(session, event):
                 return

@@ -315,8 +315,19 @@ def test_funded_seats_follow_campaign_and_donation_events_once_each(talent, rpc_
     wait_for(lambda: rpc_client.talent.get_program(STRANGER, program["id"])["funded_seats"] == 2,
              message="two seats funded")
     publish_event(amqp_uri, "payments", "donation.succeeded", donation, event_id=event_id)
+    publish_event(amqp_uri, "payments", "donation.succeeded",  # not an education campaign
+                  {**donation, "campaign_id": str(uuid.uuid4()), "category": "culture", "donation_id": str(uuid.uuid4())})
     rpc_client.talent.ping()
     assert rpc_client.talent.get_program(STRANGER, program["id"])["funded_seats"] == 2
+
+    publish_event(amqp_uri, "payments", "donation.refunded", {**donation, "refund_amount": 20_000})
+    wait_for(lambda: rpc_client.talent.get_program(STRANGER, program["id"])["funded_seats"] == 1,
+             message="a refund unfunds a seat")
+    publish_event(amqp_uri, "campaigns", "campaign.failed", {
+        "campaign_id": campaign_id, "category": "education", "status": "failed", "raised_amount": 190_000,
+        "program_id": program["id"], "seat_cost_amount": 100_000})
+    wait_for(lambda: rpc_client.talent.get_program(STRANGER, program["id"])["funded_seats"] == 0,
+             message="a failed campaign funds nothing")
 
 
 def test_completion_issues_a_certificate_anyone_can_verify_and_stats_count_it(talent, rpc_client, clock):
