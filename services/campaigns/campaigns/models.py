@@ -90,6 +90,20 @@ class Contribution(Base):
     matched_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
 
+class Match(Base):
+    """Matching money one pool put on one donation, from payments' ``match.applied`` and
+    ``match.released``. Both amounts only grow, so the part that still counts,
+    applied less released, is the same whatever order the two events arrive in."""
+
+    __tablename__ = "matches"
+
+    donation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pool_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), nullable=False, index=True)
+    applied_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    released_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
 class ModerationEntry(Base):
     __tablename__ = "moderation_history"
 

@@ -15,12 +15,11 @@ from demeu_common.outbox import Outbox
 from demeu_common.pagination import newest_first_page
 from demeu_common.schemas import load
 
-from campaigns import events
+from campaigns import events, projection
 from campaigns.domain import lifecycle, rewards as reward_rules
 from campaigns.domain.lifecycle import Actor
-from campaigns.domain.totals import backers_delta
 from campaigns.models import (
-    Base, Campaign, Contribution, ModerationEntry, OutboxRecord, ProcessedEvent, Reward,
+    Base, Campaign, ModerationEntry, OutboxRecord, ProcessedEvent, Reward,
     RewardReservation,
 )
 from campaigns.schemas import (
@@ -239,27 +238,30 @@ class CampaignsService(HealthRpc):
 
     @event_handler("payments", "donation.succeeded")
     def on_donation_succeeded(self, event):
+        self._project(event, projection.donation_succeeded)
+
+    @event_handler("payments", "donation.refunded")
+    def on_donation_refunded(self, event):
+        self._project(event, projection.donation_refunded)
+
+    @event_handler("payments", "match.applied")
+    def on_match_applied(self, event):
+        self._project(event, projection.match_moved, released=False)
+
+    @event_handler("payments", "match.released")
+    def on_match_released(self, event):
+        self._project(event, projection.match_moved, released=True)
+
+    def _project(self, event, apply, **options):
+        """Apply one of payments' money events to its campaign's totals, once."""
         data = event["data"]
         with self.db.get_session() as session:
             if not self.inbox.claim(session, event):
                 return
-            campaign = _lock_campaign(session, data["campaign_id"])
+            campaign = _lock_campaign(session, data.get("campaign_id"))
             if campaign is None:
                 return
-            session.execute(
-                update(RewardReservation)
-                .where(RewardReservation.donation_id == data["donation_id"])
-                .where(RewardReservation.status == "held")
-                .values(status="confirmed")
-            )
-            before = _backer_net(session, campaign.id, data["backer_ref"])
-            session.add(Contribution(
-                donation_id=data["donation_id"], campaign_id=campaign.id,
-                backer_ref=data["backer_ref"], captured_amount=data["amount"],
-                refunded_amount=0, matched_amount=0,
-            ))
-            campaign.raised_amount += data["amount"]
-            campaign.backers_count += backers_delta(before, before + data["amount"])
+            apply(session, campaign, data, **options)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -283,13 +285,6 @@ def _lock_campaign(session, campaign_id):
     return session.scalars(
         select(Campaign).where(Campaign.id == campaign_id).with_for_update()
     ).one_or_none()
-
-
-def _backer_net(session, campaign_id, backer_ref):
-    return session.scalar(
-        select(func.coalesce(func.sum(Contribution.captured_amount - Contribution.refunded_amount), 0))
-        .where(Contribution.campaign_id == campaign_id, Contribution.backer_ref == backer_ref)
-    )
 
 
 def _release(session, donation_id):

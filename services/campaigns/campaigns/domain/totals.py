@@ -28,3 +28,16 @@ def totals(contributions):
 def backers_delta(backer_net_before, backer_net_after):
     """Change in ``backers_count`` when one backer's net giving moves from before to after."""
     return int(backer_net_after > 0) - int(backer_net_before > 0)
+
+
+def refunded_after(captured, refunded_before, refunded_total):
+    """What is refunded of a donation once a refund event says ``refunded_total``.
+
+    Refund events carry the donation's running total, so the largest one seen is the truth
+    whatever order they arrive in; it never exceeds what was captured."""
+    return min(captured, max(refunded_before, refunded_total))
+
+
+def match_counted(applied, released):
+    """The part of a pool's match on a donation that still counts toward raised."""
+    return max(applied - released, 0)
