@@ -381,3 +381,25 @@ def test_no_talent_event_ever_carries_private_data(talent, rpc_client, clock, co
     for secret in (MINOR_IIN, ADULT_IIN, "2010-06-01", ADULT_BIRTH.isoformat(), GUARDIAN["guardian_name"],
                    "guardian", "birth_date", '"iin"'):
         assert secret not in raw
+
+
+def test_two_instances_sweeping_at_once_lapse_each_offer_once_and_promote_once(
+        container_factory, config, clock, rpc_client, collect_events):
+    for _ in range(2):
+        container = container_factory(TalentService, config)
+        get_extension(container, Clock).clock = clock
+        container.start()
+    events = collect_events("talent")
+    program = rpc_client.talent.create_program(MENTOR, program_body(clock, seats=2))
+    people = applicants(rpc_client, program["id"], [(f"s{i}", "KZ-71", 10 - i) for i in range(5)])
+    rpc_client.talent.select(MENTOR, program["id"])
+    events.wait_for("application.offered", 2)
+
+    clock.advance(hours=73)
+    promoted = events.wait_for("application.offered", 4)
+    eventlet.sleep(1)  # many more sweeps by both instances
+    assert len(events.of_type("application.expired")) == 2
+    assert sorted(e["data"]["talent_user_id"] for e in events.of_type("application.offered")) == ["s0", "s1", "s2", "s3"]
+    assert [status_of(rpc_client, people[f"s{i}"][0])[people[f"s{i}"][1]["id"]] for i in range(5)] == [
+        "expired", "expired", "offered", "offered", "waitlisted"]
+    assert len(promoted) == 4
