@@ -44,8 +44,11 @@ class ReliableEventHandler(EventHandler):
 event_handler = ReliableEventHandler.decorator
 
 
-def rpc(*args, **kwargs):
+def rpc(fn=None, **kwargs):
     """Nameko's ``@rpc`` that knows domain refusals are outcomes: they travel back to the
-    caller as their own class and are logged as warnings, not as crashes."""
+    caller as their own class and are logged as warnings, not as crashes. Works bare
+    (``@rpc``) and called (``@rpc(...)``); nameko's own decorator drops keyword arguments
+    when used bare, hence the two steps."""
     kwargs.setdefault("expected_exceptions", DomainError)
-    return Rpc.decorator(*args, **kwargs)
+    decorator = Rpc.decorator(**kwargs)
+    return decorator if fn is None else decorator(fn)
