@@ -21,6 +21,13 @@ class PaymentRoutes:
                                                request.idempotency_key)
         return answer["status"], answer["body"]
 
+    @route("POST", "/v1/campaigns/<string:campaign_id>/payouts", auth="required", roles=("admin",),
+           idempotent=True, tag="payouts", status=201,
+           summary="Pay a succeeded campaign's escrow out to its owner, less the platform fee (admin)")
+    def payout(self, request, campaign_id):
+        answer = self.payments.create_payout(actor_of(request), campaign_id, request.idempotency_key)
+        return answer["status"], answer["body"]
+
     @route("GET", "/v1/campaigns/<string:campaign_id>/donations", tag="donations",
            summary="A campaign's public donations (anonymous ones show no donor)")
     def campaign_donations(self, request, campaign_id):

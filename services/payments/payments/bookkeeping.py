@@ -9,10 +9,13 @@ from payments.domain import ledger
 from payments.models import ChainEntry, ChainHead, JournalEntry, Posting
 
 
-def record(session, *, kind, reference, postings, campaign_id, now, public_amount, donation_id=None):
+def record(session, *, kind, reference, postings, campaign_id, now, public_amount, donation_id=None,
+           extra_links=()):
     """Post one balanced journal entry and link it into the campaign's public chain.
 
-    Returns None when ``reference`` was already posted: each operation posts once."""
+    ``extra_links`` are further ``(kind, public_amount)`` chain links of the same journal
+    entry (a payout's fee). Returns None when ``reference`` was already posted: each
+    operation posts once."""
     postings = ledger.balanced(postings)
     existing = session.scalar(select(JournalEntry.id).where(JournalEntry.reference == reference))
     if existing is not None:
@@ -22,17 +25,31 @@ def record(session, *, kind, reference, postings, campaign_id, now, public_amoun
     session.add(journal)
     session.flush()
     session.add_all(Posting(journal_id=journal.id, account=p.account, amount=p.amount) for p in postings)
-    head = _lock_head(session, campaign_id)
-    entry = ledger.chain_entry(head.last_hash, head.last_seq + 1, kind, public_amount,
-                               isoformat(now), donation_id)
-    session.add(ChainEntry(campaign_id=campaign_id, seq=entry["seq"], kind=kind, amount=public_amount,
-                           donation_id=donation_id, at=entry["at"], prev_hash=entry["prev_hash"],
-                           hash=entry["hash"], journal_id=journal.id))
-    head.last_seq, head.last_hash = entry["seq"], entry["hash"]
-    return entry
+    head = lock_head(session, campaign_id)
+    first = None
+    for link_kind, amount in ((kind, public_amount), *extra_links):
+        entry = ledger.chain_entry(head.last_hash, head.last_seq + 1, link_kind, amount,
+                                   isoformat(now), donation_id)
+        session.add(ChainEntry(campaign_id=campaign_id, seq=entry["seq"], kind=link_kind, amount=amount,
+                               donation_id=donation_id, at=entry["at"], prev_hash=entry["prev_hash"],
+                               hash=entry["hash"], journal_id=journal.id))
+        head.last_seq, head.last_hash = entry["seq"], entry["hash"]
+        first = first or entry
+    return first
 
 
-def _lock_head(session, campaign_id):
+def escrow_balance(session, campaign_id):
+    """What the platform still owes a campaign: the escrow account's credit balance."""
+    return -int(session.scalar(
+        select(func.coalesce(func.sum(Posting.amount), 0)).where(Posting.account == ledger.escrow(campaign_id))
+    ))
+
+
+def posted(session, reference):
+    return session.scalar(select(JournalEntry.id).where(JournalEntry.reference == reference)) is not None
+
+
+def lock_head(session, campaign_id):
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
         dialect.insert(ChainHead)

@@ -7,6 +7,7 @@ from demeu_common.clock import isoformat
 DONATION_SUCCEEDED = "donation.succeeded"
 DONATION_FAILED = "donation.failed"
 DONATION_REFUNDED = "donation.refunded"
+PAYOUT_CREATED = "payout.created"
 
 
 def backer_ref(key, campaign_id, donor_id):

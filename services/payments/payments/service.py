@@ -7,7 +7,7 @@ from nameko.dependency_providers import Config
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from demeu_common.clock import Clock
+from demeu_common.clock import Clock, isoformat
 from demeu_common.db import Database
 from demeu_common.entrypoints import event_handler, rpc
 from demeu_common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
@@ -27,6 +27,11 @@ from payments.providers import DECLINED, PENDING, SUCCEEDED
 from payments.schemas import DonationRequestSchema, RefundRequestSchema, donation_view, public_donation_view
 
 log = logging.getLogger(__name__)
+
+
+def payout_reference(campaign_id):
+    return f"payout:{campaign_id}"
+
 
 REFUNDABLE = ("succeeded", "partially_refunded")
 
@@ -218,6 +223,9 @@ class PaymentsService(HealthRpc):
                 if donation.status not in REFUNDABLE:
                     raise Conflict(f"A {donation.status} donation cannot be refunded.",
                                    code="donation_not_refundable")
+                if bookkeeping.posted(session, payout_reference(donation.campaign_id)):
+                    raise Conflict("The campaign has been paid out; its gifts can no longer be refunded.",
+                                   code="campaign_paid_out")
                 remaining = donation.captured_amount - donation.refunded_amount
                 amount = remaining if amount is None else amount
                 if amount <= 0 or amount > remaining:
@@ -285,6 +293,70 @@ class PaymentsService(HealthRpc):
         if donation is None:
             raise NotFound("No such donation.", code="donation_not_found")
         return donation
+
+    # --- payouts --------------------------------------------------------------------------------
+
+    @rpc
+    def create_payout(self, actor, campaign_id, idempotency_key):
+        """Admin: pay a succeeded campaign's escrow (what is left after refunds) out to its
+        owner, less the platform fee, once per campaign. Returns ``{"status", "body"}``."""
+        if "admin" not in (actor.get("roles") or ()):
+            raise Forbidden("Only an admin may pay a campaign out.")
+        campaign_id = str(campaign_id)
+        user_id = actor["user_id"]
+        fingerprint = idempotency.fingerprint("payout", campaign_id, {})
+        replay = keys.begin(self.db.Session, user_id, idempotency_key, fingerprint, self.clock.now())
+        if replay is not None:
+            return replay
+        try:
+            campaign = self.campaigns.get_campaign(actor, campaign_id)
+            if campaign["status"] != "succeeded":
+                raise Conflict(f"Only a succeeded campaign is paid out; this one is {campaign['status']}.",
+                               code="campaign_not_succeeded")
+            payout_id = keys.derived_id(user_id, idempotency_key, "payout")
+            with self.db.get_session() as session:
+                answer = {"status": 201, "body": self._pay_out(session, campaign, payout_id)}
+                keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
+            return answer
+        except DomainError as error:
+            if error.status >= 500:
+                keys.release(self.db.Session, user_id, idempotency_key)
+                raise
+            answer = {"status": error.status, "body": error.to_problem()}
+            with self.db.get_session() as session:
+                keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
+            return answer
+        except Exception:
+            keys.release(self.db.Session, user_id, idempotency_key)
+            raise
+
+    def _pay_out(self, session, campaign, payout_id):
+        campaign_id, now = campaign["id"], self.clock.now()
+        bookkeeping.lock_head(session, campaign_id)  # one payout (or refund link) at a time
+        if bookkeeping.posted(session, payout_reference(campaign_id)):
+            raise Conflict("This campaign has been paid out already.", code="payout_exists")
+        if session.scalar(select(Refund.reference).join(Donation, Donation.id == Refund.donation_id)
+                          .where(Donation.campaign_id == campaign_id, Refund.status == "pending").limit(1)):
+            raise Conflict("A refund of this campaign is still under way; try again shortly.",
+                           code="refund_in_progress")
+        amount = bookkeeping.escrow_balance(session, campaign_id)
+        if amount <= 0:
+            raise Conflict("Nothing is left in escrow to pay out.", code="nothing_to_pay_out")
+        fee = ledger.fee_for(amount, int(self.config.get("PLATFORM_FEE_BPS") or 0))
+        bookkeeping.record(
+            session, kind=ledger.PAYOUT, reference=payout_reference(campaign_id),
+            postings=ledger.payout(campaign_id, amount, fee), campaign_id=campaign_id, now=now,
+            public_amount=-(amount - fee), extra_links=((ledger.FEE, -fee),) if fee else (),
+        )
+        payout = {
+            "id": payout_id, "campaign_id": campaign_id, "owner_id": campaign["owner_id"],
+            "amount": amount, "fee_amount": fee, "net_amount": amount - fee,
+            "currency": campaign.get("currency") or "KZT", "status": "paid",
+            "created_at": isoformat(now),
+        }
+        self.outbox.record(session, events.PAYOUT_CREATED, dict(payout, payout_id=payout_id),
+                           subject=campaign_id)
+        return payout
 
     @event_handler("campaigns", "campaign.failed")
     def refund_failed_campaign(self, event):
