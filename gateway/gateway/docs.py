@@ -8,6 +8,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from demeu_common.logs import RequestContext
+
 from gateway.http import Route, route
 
 PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -99,6 +101,9 @@ li{{margin:.2em 0}}</style></head><body>
 
 class DocsRoutes:
     api_spec = ApiSpec()
+    # the gateway's own log lines carry the request id too (here because every
+    # GatewayService includes this mixin)
+    request_context = RequestContext()
 
     @route("GET", "/openapi.json", tag="operations", summary="This API's OpenAPI 3.1 document")
     def openapi(self, request):

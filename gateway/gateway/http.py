@@ -1,11 +1,16 @@
 """The gateway's HTTP layer: one entrypoint class that knows the API's conventions, so each
 route only says what it does.
 
-Everything cross-cutting happens here once: request ids, the 1 MiB body limit (checked
-before reading), JSON parsing, authentication and role checks declared on the route,
-Idempotency-Key presence, problem+json for every error (unknown routes and wrong methods
-included), security headers, and the mapping of domain errors raised by services.
+Everything cross-cutting happens here once: request ids (in and out, and in every log line
+of the gateway and of the services it calls), the per-IP rate limit (before anything else,
+unknown routes and bad tokens included), the 1 MiB body limit (declared or chunked, enforced
+while reading, before parsing), JSON parsing, authentication and role checks declared on the
+route, per-user rate limits, Idempotency-Key presence, problem+json for every error (unknown
+routes and wrong methods included), security headers and CORS, ETags and ``304 Not
+Modified`` on reads, and the mapping of domain errors raised by services.
 """
+import hashlib
+import io
 import json
 import logging
 import re
@@ -17,6 +22,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from demeu_common.errors import DomainError
+from demeu_common.logs import set_request_id
 
 from gateway.problems import from_domain_error, json_response, problem_response
 
@@ -31,7 +37,10 @@ SECURITY_HEADERS = [
     ("Cache-Control", "no-store"),
     ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
     ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
 ]
+CORS_ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-ID"
+CORS_EXPOSE_HEADERS = "X-Request-ID, Retry-After, Location, ETag"
 
 
 class HttpProblem(Exception):
@@ -46,12 +55,22 @@ class HttpProblem(Exception):
         return problem_response(self.status, self.code, self.title, self.detail, self.headers, **self.extra)
 
 
+def too_large():
+    return HttpProblem(413, "payload_too_large", "Payload too large",
+                       f"Bodies are limited to {MAX_BODY_BYTES} bytes.")
+
+
 class ApiWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
         request_id = environ.get("HTTP_X_REQUEST_ID", "")
         if not REQUEST_ID.match(request_id):
             request_id = uuid.uuid4().hex
         environ["demeu.request_id"] = request_id
+        set_request_id(request_id)
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # eventlet decodes chunked bodies and ends the stream itself, so the body may
+            # be read (werkzeug would otherwise see none); _read_body stops past the limit
+            environ["wsgi.input_terminated"] = True
 
         def with_headers(status, headers, exc_info=None):
             names = {name.lower() for name, _ in headers}
@@ -62,10 +81,10 @@ class ApiWsgiApp(WsgiApp):
 
         request = Request(environ, shallow=True)
         try:
+            self.server.limiter.check_ip(request.remote_addr)
             length = request.content_length
             if length is not None and length > MAX_BODY_BYTES:
-                raise HttpProblem(413, "payload_too_large", "Payload too large",
-                                  f"Bodies are limited to {MAX_BODY_BYTES} bytes.")
+                raise too_large()
             if request.method == "OPTIONS":
                 return Response(status=204)(environ, with_headers)
             adapter = self.url_map.bind_to_environ(environ)
@@ -82,6 +101,8 @@ class ApiWsgiApp(WsgiApp):
             response = problem_response(404, "not_found", "Not found", "No such resource.")
         except HTTPException as exc:
             response = problem_response(exc.code or 400, "http_error", exc.name, exc.description)
+        # The id stays set for this connection's greenthread until its next request, so
+        # the server's access-log line for this request carries it too.
         return response(environ, with_headers)
 
 
@@ -112,10 +133,11 @@ class ApiServer(WebServer):
             allowed = self._cors_origins = {o.strip() for o in str(raw).split(",") if o.strip()}
         if origin and origin in allowed:
             return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"),
-                    ("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-ID"),
+                    ("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS),
                     ("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE"),
-                    ("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, Location, ETag")]
-        return []
+                    ("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS),
+                    ("Access-Control-Max-Age", "600")]
+        return [("Vary", "Origin")] if origin else []
 
 
 class Route(HttpRequestHandler):
@@ -131,6 +153,8 @@ class Route(HttpRequestHandler):
                  body=None, query=None, tag=None, status=200, public=True, dev_token=False, **kwargs):
         self.auth, self.roles, self.idempotent = auth, tuple(roles), idempotent
         self.dev_token = dev_token
+        # refusals are answers, not crashes: logged as warnings
+        kwargs.setdefault("expected_exceptions", (DomainError, HttpProblem))
         self.doc = {"summary": summary, "body": body, "query": query, "tag": tag, "status": status,
                     "public": public}
         super().__init__(method, url, **kwargs)
@@ -143,7 +167,10 @@ class Route(HttpRequestHandler):
             return problem.response()
         except DomainError as error:
             return from_domain_error(error)
-        return super().handle_request(request)
+        response = super().handle_request(request)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            response = with_etag(request, response)
+        return response
 
     def _prepare(self, request):
         request.verifier = self.server.verifier
@@ -183,10 +210,52 @@ class Route(HttpRequestHandler):
                                 "Something went wrong on our side; nothing was changed by this answer.")
 
 
+def with_etag(request, response):
+    """A strong ETag on every successful read (the hash of the exact bytes); a client that
+    sends it back in If-None-Match gets 304 with no body. Reads may differ per caller, so
+    caches must keep them private and revalidate."""
+    if response.direct_passthrough or response.headers.get("ETag"):
+        return response
+    body = response.get_data()
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    response.set_etag(etag)
+    response.headers.setdefault("Cache-Control", "private, no-cache")
+    response.vary.add("Authorization")
+    if request.if_none_match.contains_weak(etag):  # weak comparison, "*" included (RFC 9110)
+        return Response(status=304, headers=[
+            (name, value) for name, value in response.headers.items()
+            if name.lower() in ("etag", "cache-control", "vary")])
+    return response
+
+
+def _read_body(request):
+    """The body, at most MAX_BODY_BYTES of it: a declared Content-Length is checked before
+    reading, a chunked body is read until it passes the limit and no further. What was read
+    replaces the stream, so a handler's own ``get_data()`` sees it and reads nothing more."""
+    length = request.content_length
+    if length is not None:
+        if length > MAX_BODY_BYTES:
+            raise too_large()
+        raw = request.get_data(cache=True)
+    elif request.environ.get("wsgi.input_terminated"):
+        stream, chunks, size = request.environ["wsgi.input"], [], 0
+        while True:
+            chunk = stream.read(min(65536, MAX_BODY_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise too_large()
+        raw = b"".join(chunks)
+        request.stream = io.BytesIO(raw)
+    else:
+        raw = b""
+    return raw
+
+
 def _parse_json(request):
-    raw = request.get_data(cache=True)
-    if len(raw) > MAX_BODY_BYTES:  # chunked bodies carry no Content-Length
-        raise HttpProblem(413, "payload_too_large", "Payload too large")
+    raw = _read_body(request)
     if not raw.strip():
         return {}
     try:

@@ -1,6 +1,13 @@
 """The gateway's routes, one module per area; :class:`gateway.service.GatewayService`
 combines them. Each handler authorizes by declaration (``auth``, ``roles``), passes the actor
 and the parsed body to one service over RPC, and returns what it answers."""
+import re
+
+from demeu_common.errors import ValidationFailed
+
+DEFAULT_LIMIT, MIN_LIMIT, MAX_LIMIT = 20, 1, 100
+MAX_CURSOR_LENGTH = 512
+_DIGITS = re.compile(r"^[0-9]{1,4}$")
 
 
 def query_args(request, *names):
@@ -9,9 +16,23 @@ def query_args(request, *names):
 
 
 def page_args(request):
-    from demeu_common.pagination import clamp_limit
-
-    return {"limit": clamp_limit(request.args.get("limit", 20)), "cursor": request.args.get("cursor") or None}
+    """``limit`` (1–100, default 20) and ``cursor`` of a list request. A limit out of range or
+    not a whole number is refused (422 ``validation_failed``), not silently changed: a client
+    asking for 500 items should learn that it gets at most 100."""
+    raw = request.args.get("limit")
+    errors = {}
+    limit = DEFAULT_LIMIT
+    if raw is not None and raw != "":
+        if not _DIGITS.match(raw) or not MIN_LIMIT <= int(raw) <= MAX_LIMIT:
+            errors["limit"] = [f"Must be a whole number from {MIN_LIMIT} to {MAX_LIMIT}."]
+        else:
+            limit = int(raw)
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and len(cursor) > MAX_CURSOR_LENGTH:
+        errors["cursor"] = ["Not a cursor this API issued."]
+    if errors:
+        raise ValidationFailed("One or more query parameters are invalid.", errors=errors)
+    return {"limit": limit, "cursor": cursor}
 
 
 def actor_of(request):
