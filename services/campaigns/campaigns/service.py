@@ -1,5 +1,6 @@
 """The campaigns service: Nameko entrypoints only. Each validates, applies the rules of
 :mod:`campaigns.domain` inside one unit of work (rows + outbox event), and returns."""
+import logging
 import uuid
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from demeu_common.schemas import load
 from campaigns import events, projection
 from campaigns.domain import lifecycle, rewards as reward_rules
 from campaigns.domain.lifecycle import Actor
+from campaigns.entrypoints import sweep
 from campaigns.models import (
     Base, Campaign, ModerationEntry, OutboxRecord, ProcessedEvent, Reward,
     RewardReservation,
@@ -27,6 +29,10 @@ from campaigns.schemas import (
 )
 
 RESERVATION_HOLD = timedelta(minutes=15)
+DEADLINE_SWEEP_SECONDS = 5  # default; config DEADLINE_SWEEP_SECONDS overrides
+SWEEP_BATCH = 200
+
+log = logging.getLogger(__name__)
 
 
 class CampaignsService(HealthRpc):
@@ -153,31 +159,74 @@ class CampaignsService(HealthRpc):
 
     def _transition(self, action, actor, campaign_id, reason=None):
         actor = Actor.from_wire(actor)
-        now = self.clock.now()
         with self.db.get_session() as session:
             campaign = self._visible(session, actor, campaign_id, for_update=True)
-            lifecycle.authorize(action, actor, campaign.owner_id)
-            before = campaign.status
-            campaign.status = lifecycle.next_status(
-                action, before,
-                funding_model=campaign.funding_model,
-                raised_amount=campaign.raised_amount,
-                goal_amount=campaign.goal_amount,
-            )
-            if action == "approve":
-                campaign.starts_at, campaign.ends_at = lifecycle.live_window(now, campaign.duration_days)
-            campaign.updated_at = now
-            session.add(ModerationEntry(
-                campaign_id=campaign.id, actor_id=actor.user_id, action=action,
-                from_status=before, to_status=campaign.status, reason=reason, at=now,
-            ))
-            event_type = events.BY_ACTION.get(action) or events.BY_OUTCOME[campaign.status]
-            self.outbox.record(
-                session, event_type,
-                events.campaign_payload(campaign, **({"reason": reason} if reason else {})),
-                subject=campaign.id,
-            )
+            self._apply(session, campaign, action, actor, self.clock.now(), reason)
             return campaign_view(campaign)
+
+    def _apply(self, session, campaign, action, actor, now, reason=None):
+        """Move a locked campaign by ``action``: its row, its moderation entry and its event,
+        in the caller's transaction. The one path for people and for the deadline sweep."""
+        lifecycle.authorize(action, actor, campaign.owner_id)
+        before = campaign.status
+        campaign.status = lifecycle.next_status(
+            action, before,
+            funding_model=campaign.funding_model,
+            raised_amount=campaign.raised_amount,
+            goal_amount=campaign.goal_amount,
+        )
+        if action == "approve":
+            campaign.starts_at, campaign.ends_at = lifecycle.live_window(now, campaign.duration_days)
+        campaign.updated_at = now
+        session.add(ModerationEntry(
+            campaign_id=campaign.id, actor_id=actor.user_id, action=action,
+            from_status=before, to_status=campaign.status, reason=reason, at=now,
+        ))
+        event_type = events.BY_ACTION.get(action) or events.BY_OUTCOME[campaign.status]
+        self.outbox.record(
+            session, event_type,
+            events.campaign_payload(campaign, **({"reason": reason} if action == "reject" else {})),
+            subject=campaign.id,
+        )
+
+    # --- deadlines --------------------------------------------------------------------------
+
+    @sweep("DEADLINE_SWEEP_SECONDS", DEADLINE_SWEEP_SECONDS)
+    def sweep_deadlines(self):
+        """Close every live campaign whose ``ends_at`` has come and release reward holds that
+        expired. Every instance runs this; each campaign and each hold is claimed by one
+        conditional UPDATE, so whichever instance claims it acts, once."""
+        now = self.clock.now()
+        for campaign_id in self._due_campaigns(now):
+            try:
+                with self.db.get_session() as session:
+                    campaign = _claim_due(session, campaign_id, now)
+                    if campaign is not None:
+                        self._apply(session, campaign, "close", lifecycle.SYSTEM, now,
+                                    reason=lifecycle.DEADLINE_REASON)
+            except Exception:  # one bad row must not keep the others open; retried next tick
+                log.exception("could not close campaign %s at its deadline", campaign_id)
+        for donation_id in self._expired_holds(now):
+            with self.db.get_session() as session:
+                _release(session, donation_id, expired_by=now)
+
+    def _due_campaigns(self, now):
+        with self.db.get_session() as session:
+            return session.scalars(
+                select(Campaign.id)
+                .where(Campaign.status == lifecycle.LIVE, Campaign.ends_at <= now)
+                .order_by(Campaign.ends_at, Campaign.id)
+                .limit(SWEEP_BATCH)
+            ).all()
+
+    def _expired_holds(self, now):
+        with self.db.get_session() as session:
+            return session.scalars(
+                select(RewardReservation.donation_id)
+                .where(RewardReservation.status == "held", RewardReservation.expires_at <= now)
+                .order_by(RewardReservation.expires_at)
+                .limit(SWEEP_BATCH)
+            ).all()
 
     # --- donations (called by payments) -----------------------------------------------------
 
@@ -287,18 +336,36 @@ def _lock_campaign(session, campaign_id):
     ).one_or_none()
 
 
-def _release(session, donation_id):
-    held = session.get(RewardReservation, donation_id)
-    if held is None or held.status != "held":
-        return False
-    released = session.execute(
+def _release(session, donation_id, expired_by=None):
+    """Give a held reward unit back, once: the conditional UPDATE is the claim. With
+    ``expired_by``, only if the hold expired by then."""
+    statement = (
         update(RewardReservation)
         .where(RewardReservation.donation_id == donation_id, RewardReservation.status == "held")
         .values(status="released")
+        .returning(RewardReservation.reward_id)
+    )
+    if expired_by is not None:
+        statement = statement.where(RewardReservation.expires_at <= expired_by)
+    reward_id = session.execute(statement).scalar_one_or_none()
+    if reward_id is not None:
+        session.execute(update(Reward).where(Reward.id == reward_id).values(taken=Reward.taken - 1))
+    return reward_id is not None
+
+
+def _claim_due(session, campaign_id, now):
+    """Take a due campaign for closing: the conditional UPDATE locks the row (PostgreSQL) or
+    the database (SQLite) and matches only while it is still live, so of several sweeping
+    instances exactly one gets it. Returns the campaign, or None when another had it."""
+    claimed = session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == lifecycle.LIVE, Campaign.ends_at <= now)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
-    if released:
-        session.execute(update(Reward).where(Reward.id == held.reward_id).values(taken=Reward.taken - 1))
-    return bool(released)
+    if not claimed:
+        return None
+    return session.get(Campaign, campaign_id, populate_existing=True)
 
 
 def _apply_fields(campaign, data, rewards=True):

@@ -32,6 +32,7 @@ TRANSITIONS = {
 class Actor:
     user_id: str | None
     roles: frozenset = frozenset()
+    system: bool = False  # never set from the wire: see SYSTEM
 
     @classmethod
     def from_wire(cls, actor):
@@ -47,6 +48,14 @@ class Actor:
         return self.has("moderator") or self.has("admin")
 
 
+# The platform itself, acting on its own rules (a campaign reaching ``ends_at``). It holds
+# no user role and it may do only the actions listed here. No caller can pose as it: an
+# actor from the wire never has ``system`` set, whatever its user_id.
+SYSTEM = Actor("system", system=True)
+SYSTEM_ACTIONS = frozenset({"close"})
+DEADLINE_REASON = "The campaign reached its end date."
+
+
 def can_see(actor, status, owner_id):
     return status in PUBLIC_STATUSES or actor.user_id == owner_id or actor.is_staff
 
@@ -58,6 +67,10 @@ def ensure_visible(actor, status, owner_id):
 
 def authorize(action, actor, owner_id):
     """Raise unless ``actor`` may perform ``action`` on a campaign owned by ``owner_id``."""
+    if actor.system:
+        if action in SYSTEM_ACTIONS:
+            return
+        raise Forbidden(f"The platform does not {action} campaigns on its own.")
     role = TRANSITIONS[action].role
     allowed = actor.user_id == owner_id if role == "owner" else actor.has(role)
     if not allowed:

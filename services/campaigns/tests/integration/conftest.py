@@ -46,3 +46,23 @@ def live_campaign(rpc_client):
         return rpc_client.campaigns.approve(MODERATOR, created["id"])
 
     return make
+
+
+@pytest.fixture
+def campaigns_on_clock(container_factory, service_config):
+    """``campaigns_on_clock(clock, instances=1)`` → running containers of campaigns that all read
+    ``clock`` and sweep deadlines every 0.1 s: competing instances on one broker and database."""
+
+    def start(clock, instances=1):
+        containers = []
+        for _ in range(instances):
+            container = container_factory(
+                CampaignsService, service_config("campaigns", DEADLINE_SWEEP_SECONDS=0.1)
+            )
+            provider = next(d for d in container.dependencies if d.attr_name == "clock")
+            provider.clock = clock
+            container.start()
+            containers.append(container)
+        return containers
+
+    return start

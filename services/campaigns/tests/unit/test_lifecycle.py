@@ -71,3 +71,12 @@ def test_backers_delta_counts_a_backer_once():
     assert backers_delta(0, 100) == 1
     assert backers_delta(100, 200) == 0
     assert backers_delta(100, 0) == -1
+
+
+def test_only_the_platform_itself_closes_at_the_deadline_not_a_user_named_system():
+    lifecycle.authorize("close", lifecycle.SYSTEM, "owner-1")
+    with pytest.raises(Forbidden):
+        lifecycle.authorize("close", Actor.from_wire({"user_id": "system", "roles": []}), "owner-1")
+    with pytest.raises(Forbidden):
+        lifecycle.authorize("approve", lifecycle.SYSTEM, "owner-1")
+

@@ -1,0 +1,78 @@
+"""Campaigns end at ``ends_at`` on their own, once, however many instances are sweeping."""
+import time
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from demeu_common.clock import FrozenClock
+from demeu_common.testing import publish_event, wait_for
+
+pytestmark = pytest.mark.integration
+
+OWNER = {"user_id": "owner-1", "roles": []}
+STRANGER = {"user_id": "stranger", "roles": []}
+START = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def status_of(rpc_client, campaign_id):
+    return rpc_client.campaigns.get_campaign(OWNER, campaign_id)["status"]
+
+
+def test_deadline_ends_each_campaign_once_with_two_instances_sweeping(
+        campaigns_on_clock, live_campaign, rpc_client, amqp_uri, collect_events):
+    clock = FrozenClock(START)
+    campaigns_on_clock(clock, instances=2)
+    events = collect_events("campaigns")
+    funded = live_campaign(goal_amount=100_000)
+    unfunded = live_campaign(goal_amount=100_000)
+    kept = live_campaign(funding_model="keep_it_all", goal_amount=100_000)
+    later = live_campaign(duration_days=60)
+    publish_event(amqp_uri, "payments", "donation.succeeded", {
+        "donation_id": str(uuid.uuid4()), "campaign_id": funded["id"], "amount": 100_000,
+        "backer_ref": "backer-a", "currency": "KZT"})
+    wait_for(lambda: rpc_client.campaigns.get_campaign(STRANGER, funded["id"])["raised_amount"] == 100_000,
+             message="the funded campaign's donation counted")
+    time.sleep(0.5)  # several sweeps before the deadline: nothing ends early
+    assert {status_of(rpc_client, c["id"]) for c in (funded, unfunded, kept, later)} == {"live"}
+
+    clock.advance(days=30)  # exactly ends_at of the 30-day campaigns
+    wait_for(lambda: status_of(rpc_client, unfunded["id"]) != "live", message="the deadline sweep")
+    assert status_of(rpc_client, funded["id"]) == "succeeded"
+    assert status_of(rpc_client, unfunded["id"]) == "failed"
+    assert status_of(rpc_client, kept["id"]) == "succeeded"
+    assert status_of(rpc_client, later["id"]) == "live"
+
+    events.wait_for("campaign.failed")
+    events.wait_for("campaign.succeeded", count=2)
+    time.sleep(1.0)  # ten more sweeps of each instance: none closes anything again
+    failed = events.of_type("campaign.failed")
+    succeeded = events.of_type("campaign.succeeded")
+    assert [e["data"]["campaign_id"] for e in failed] == [unfunded["id"]]
+    assert sorted(e["data"]["campaign_id"] for e in succeeded) == sorted([funded["id"], kept["id"]])
+    assert failed[0]["data"]["raised_amount"] == 0 and failed[0]["data"]["status"] == "failed"
+
+    history = rpc_client.campaigns.moderation_history(OWNER, unfunded["id"])["items"]
+    assert [(h["action"], h["actor_id"], h["to_status"]) for h in history][-1] == ("close", "system", "failed")
+    with pytest.raises(Exception) as refused:
+        rpc_client.campaigns.prepare_donation(funded["id"], str(uuid.uuid4()), 1000)
+    assert getattr(refused.value, "code", None) == "campaign_not_live"
+
+
+def test_expired_reward_hold_gives_the_unit_back(campaigns_on_clock, live_campaign, rpc_client):
+    clock = FrozenClock(START)
+    campaigns_on_clock(clock)
+    live = live_campaign()
+    reward_id = live["rewards"][0]["id"]
+    rpc_client.campaigns.prepare_donation(live["id"], str(uuid.uuid4()), 50_000, reward_id)
+    assert rpc_client.campaigns.get_campaign(OWNER, live["id"])["rewards"][0]["remaining"] == 0
+
+    clock.advance(minutes=14)
+    time.sleep(0.4)
+    assert rpc_client.campaigns.get_campaign(OWNER, live["id"])["rewards"][0]["remaining"] == 0
+    clock.advance(minutes=1)
+    wait_for(lambda: rpc_client.campaigns.get_campaign(OWNER, live["id"])["rewards"][0]["remaining"] == 1,
+             message="the expired hold released")
+    rpc_client.campaigns.prepare_donation(live["id"], str(uuid.uuid4()), 50_000, reward_id)
+    time.sleep(0.4)
+    assert rpc_client.campaigns.get_campaign(OWNER, live["id"])["rewards"][0]["remaining"] == 0
