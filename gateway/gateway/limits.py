@@ -35,8 +35,9 @@ class TokenBucket:
 
     def wait(self, now):
         """Refills; returns 0 when a token is available, else the seconds until one is."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
+        elapsed = max(0.0, now - self.updated)
+        self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
+        self.updated = max(now, self.updated)
         if self.tokens >= 1:
             return 0
         return (1 - self.tokens) / self.rate
@@ -106,9 +107,9 @@ class RateLimiter:
     def _take(self, checks):
         if not self.enabled or not checks:
             return
-        now = time.monotonic()
         with self.lock:
             buckets = [kind.get(key) for kind, key in checks]
+            now = time.monotonic()
             wait = max(bucket.wait(now) for bucket in buckets)
             if not wait:
                 for bucket in buckets:
