@@ -150,13 +150,14 @@ class Route(HttpRequestHandler):
     server = ApiServer()
 
     def __init__(self, method, url, auth="optional", roles=(), idempotent=False, summary=None,
-                 body=None, query=None, tag=None, status=200, public=True, dev_token=False, **kwargs):
+                 body=None, query=None, tag=None, status=200, public=True, dev_token=False,
+                 produces="application/json", **kwargs):
         self.auth, self.roles, self.idempotent = auth, tuple(roles), idempotent
         self.dev_token = dev_token
         # refusals are answers, not crashes: logged as warnings
         kwargs.setdefault("expected_exceptions", (DomainError, HttpProblem))
         self.doc = {"summary": summary, "body": body, "query": query, "tag": tag, "status": status,
-                    "public": public}
+                    "public": public, "produces": produces}
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):
@@ -214,13 +215,14 @@ def with_etag(request, response):
     """A strong ETag on every successful read (the hash of the exact bytes); a client that
     sends it back in If-None-Match gets 304 with no body. Reads may differ per caller, so
     caches must keep them private and revalidate."""
-    if response.direct_passthrough or response.headers.get("ETag"):
+    if response.direct_passthrough:
         return response
-    body = response.get_data()
-    etag = hashlib.sha256(body).hexdigest()[:32]
-    response.set_etag(etag)
-    response.headers.setdefault("Cache-Control", "private, no-cache")
-    response.vary.add("Authorization")
+    etag, weak = response.get_etag()
+    if not etag:
+        etag = hashlib.sha256(response.get_data()).hexdigest()[:32]
+        response.set_etag(etag)
+        response.headers.setdefault("Cache-Control", "private, no-cache")
+        response.vary.add("Authorization")
     if request.if_none_match.contains_weak(etag):  # weak comparison, "*" included (RFC 9110)
         return Response(status=304, headers=[
             (name, value) for name, value in response.headers.items()
