@@ -1,7 +1,7 @@
 """The events notifications listens to. It publishes none of its own.
 
 Everything the platform publishes (contract §8) is heard, so subscribers' webhooks can ask
-for any of it; :mod:`notifications.domain.recipients` decides which of them also reach a
+for any of it and the event log (``GET /v1/events``) holds all of it; :mod:`notifications.domain.recipients` decides which of them also reach a
 person's inbox and email.
 """
 
@@ -15,8 +15,9 @@ SUBSCRIBED = {
         "match.released", "pool.created", "pool.exhausted", "pool.expired",
     ),
     "talent": (
-        "talent.registered", "program.created", "application.submitted", "application.offered",
-        "application.waitlisted", "application.enrolled", "application.declined",
+        "talent.registered", "program.created", "program.selected", "application.submitted",
+        "application.offered", "application.waitlisted", "application.enrolled",
+        "application.declined", "application.expired", "application.completed",
     ),
 }
 

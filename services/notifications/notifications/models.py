@@ -123,3 +123,25 @@ class WebhookDelivery(Base):
 
 class ProcessedEvent(ProcessedEventMixin, Base):
     pass
+
+
+class EventLogEntry(Base):
+    """Every event the platform published, once, in the order it was recorded here: what
+    ``replay_events`` serves to systems that were offline (contract §8). Written by
+    ``on_event`` in the same transaction as the inbox claim, so exactly once per event id.
+    How ``seq`` is kept gap-safe for readers: see ``notifications.eventlog``."""
+
+    __tablename__ = "event_log"
+
+    seq: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    event_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    source: Mapped[str] = mapped_column(String(200), nullable=False)
+    envelope: Mapped[str] = mapped_column(Text, nullable=False)  # the CloudEvent JSON as received
+    recorded_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("event_id", name="uq_event_log_event_id"),
+        # Replays filtered by type walk this index in log order.
+        Index("ix_event_log_type_seq", "event_type", "seq"),
+    )

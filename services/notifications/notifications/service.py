@@ -22,11 +22,12 @@ from demeu_common.inbox import Inbox
 from demeu_common.reference import LOCALES
 from demeu_common.schemas import load
 
+from notifications import eventlog
 from notifications.dependencies import EmailRelay, WebhookDeliverer
 from notifications.domain import signing
 from notifications.domain.recipients import intents
 from notifications.domain.render import DEFAULT_LOCALE, render
-from notifications.events import SUBSCRIBED
+from notifications.events import EVENT_TYPES, SUBSCRIBED
 from notifications.models import (
     Base, Contact, Notification, PendingEmail, Preference, ProcessedEvent, Webhook,
     WebhookDelivery,
@@ -218,6 +219,18 @@ class NotificationsService(health.HealthRpc):
         next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
         return {"items": items, "next_cursor": next_cursor}
 
+    # --- the event log (role subscriber) ---------------------------------------------------
+
+    @rpc
+    def replay_events(self, actor, cursor=None, types=None, limit=20):
+        """The event log in recording order after ``cursor``: ``{"items": [CloudEvent…],
+        "next_cursor"}``; ``next_cursor`` is never null (see :mod:`notifications.eventlog`)."""
+        _subscriber(actor, "The event log is for the subscriber role.")
+        wanted = eventlog.parse_types(types, EVENT_TYPES)
+        limit = _limit(limit)
+        with self.db.get_session() as session:
+            return eventlog.replay(session, cursor, wanted, limit)
+
     # --- events ---------------------------------------------------------------------------
 
     @_subscribe_to_everything
@@ -231,6 +244,8 @@ class NotificationsService(health.HealthRpc):
                 return
             emails = self._notify(session, event, now)
             deliveries = self._enqueue_deliveries(session, event, now)
+            # Last: on PostgreSQL it takes the log's sequencing lock until commit.
+            eventlog.record(session, event, now)
             if emails:
                 self.email_relay.wake_after_commit(session)
             if deliveries:
@@ -285,11 +300,11 @@ def _user(actor):
     return user_id
 
 
-def _subscriber(actor):
+def _subscriber(actor, refusal="Webhooks are for the subscriber role."):
     user_id = _user(actor)
     roles = set((actor or {}).get("roles") or ())
     if not roles & {"subscriber", "admin"}:
-        raise Forbidden("Webhooks are for the subscriber role.")
+        raise Forbidden(refusal)
     return user_id
 
 
