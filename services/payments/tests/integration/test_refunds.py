@@ -150,3 +150,31 @@ def test_a_failed_campaign_refunds_every_gift_once(platform, rpc_client, collect
         engine.dispose()
     assert sorted(references) == sorted(f"auto-refund:{g['id']}" for g in gifts)
     assert sorted(provider_refunds) == [400, 600, 2_000, 3_000]
+
+
+def test_the_failed_campaign_saga_resumes_after_a_failure_half_way(platform, rpc_client, collect_events,
+                                                                  monkeypatch):
+    from demeu_common.errors import ProviderUnavailable
+    from payments.providers.sandbox import SandboxProvider
+
+    campaign = make_live(rpc_client, funding_model="all_or_nothing", goal=10_000_000)
+    events = collect_events("payments")
+    gifts = [donate(rpc_client, campaign, f"d-{i}", amount=1_000 * (i + 1)) for i in range(3)]
+    real_refund, calls = SandboxProvider.refund, []
+
+    def flaky_refund(provider, charge_id, reference, amount, currency):
+        calls.append(reference)
+        if reference == f"auto-refund:{gifts[1]['id']}" and calls.count(reference) == 1:
+            raise ProviderUnavailable("The card provider did not answer.")
+        return real_refund(provider, charge_id, reference, amount, currency)
+
+    monkeypatch.setattr(SandboxProvider, "refund", flaky_refund)
+    rpc_client.campaigns.close(ADMIN, campaign["id"])
+    refunded = events.wait_for("donation.refunded", count=3, timeout=20)
+    eventlet.sleep(1.0)
+    refunded = events.of_type("donation.refunded")
+    assert sorted(e["data"]["amount"] for e in refunded) == [1_000, 2_000, 3_000]
+    assert calls.count(f"auto-refund:{gifts[1]['id']}") == 2  # failed once, then done on redelivery
+    assert calls.count(f"auto-refund:{gifts[0]['id']}") == 1  # done before the failure: not again
+    for gift in gifts:
+        assert rpc_client.payments.get_donation(ADMIN, gift["id"])["status"] == "refunded"
