@@ -18,6 +18,7 @@ from demeu_common.logs import RequestContext
 from demeu_common.reference import CATEGORIES, CURRENCY, REGION_CODES
 
 from gateway.http import HttpProblem, Route, route
+from gateway.routes import QUERY_SCHEMAS
 
 PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 PROBLEM_SCHEMA = {
@@ -112,17 +113,6 @@ EXAMPLES = {
     "donate": {"amount": 5_000_00, "anonymous": False, "message": "Сәттілік! Good luck!",
                "payment_method": {"type": "card", "token": "tok_success"}},
 }
-QUERY_SCHEMAS = {
-    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20,
-              "description": "Items per page (1–100); outside that range → 422."},
-    "cursor": {"type": "string", "description": "next_cursor of the previous page."},
-    "category": {"type": "string", "enum": list(CATEGORIES)},
-    "region": {"type": "string", "enum": list(REGION_CODES)},
-    "owner": {"type": "string", "enum": ["me"], "description": "Only my campaigns (needs a token)."},
-    "q": {"type": "string", "description": "Words in the title or summary."},
-}
-
-
 def _lists_pages(entry):
     """Routes whose handler reads a page (``page_args``) take limit and cursor, declared or not."""
     try:
@@ -183,7 +173,7 @@ def _operation(entry):
     if _lists_pages(entry):
         names += [n for n in ("limit", "cursor") if n not in names]
     for name in names:
-        operation["parameters"].append({"name": name, "in": "query", "required": False,
+        operation["parameters"].append({"name": name, "in": "query", "required": False, "allowEmptyValue": True,
                                         "schema": QUERY_SCHEMAS.get(name, {"type": "string"})})
     if entry.idempotent:
         operation["parameters"].append({
@@ -207,6 +197,7 @@ def _operation(entry):
             "description": description,
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
+    operation["responses"]["414"] = {"description": "Request line over 32 KiB (answered by the web server, no body)"}
     if "429" in operation["responses"]:
         operation["responses"]["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
     return operation

@@ -16,6 +16,7 @@ import logging
 import re
 import uuid
 
+from nameko.exceptions import MethodNotFound, RemoteError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -29,6 +30,7 @@ from gateway.problems import from_domain_error, json_response, problem_response
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_URL_BYTES = 32 * 1024
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
@@ -121,6 +123,13 @@ class ApiServer(WebServer):
     def get_wsgi_app(self):
         return ApiWsgiApp(self)
 
+    def get_wsgi_server(self, sock, wsgi_app, *args, **kwargs):
+        server = super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
+        # eventlet answers a request line past this with a bare 414 before the app sees it;
+        # 32 KiB lets over-long query parameters reach the app and get a 422 that says which.
+        server.url_length_limit = MAX_URL_BYTES
+        return server
+
     def context_data_from_headers(self, request):
         # Nameko copies context data into every RPC the worker makes: services log it.
         return {"request_id": request.environ.get("demeu.request_id")}
@@ -186,6 +195,7 @@ class Route(HttpRequestHandler):
                 raise HttpProblem(400, "idempotency_key_required", "Idempotency-Key required",
                                   "Send an Idempotency-Key header (1–255 characters) with this request.")
             request.idempotency_key = key
+        _check_text(request)
         request.json_body = _parse_json(request) if request.method in ("POST", "PUT", "PATCH") else None
 
     def response_from_result(self, result):
@@ -206,6 +216,15 @@ class Route(HttpRequestHandler):
             return from_domain_error(exc)
         if isinstance(exc, HttpProblem):
             return exc.response()
+        if isinstance(exc, MethodNotFound):  # a service older than this gateway, mid-deploy
+            log.error("a service lacks a method %s %s needs: %s", self.method, self.url, exc)
+            return problem_response(503, "service_unavailable", "Service unavailable",
+                                    "A service this needs is not ready for it yet; retry shortly.",
+                                    headers={"Retry-After": "5"})
+        if isinstance(exc, RemoteError):  # a service failed unexpectedly: not the gateway's bug
+            log.error("a service failed in %s %s: %s", self.method, self.url, exc)
+            return problem_response(502, "upstream_error", "Upstream error",
+                                    "A service failed to answer this request; nothing is known to have changed.")
         log.error("unhandled error in %s %s", self.method, self.url, exc_info=exc)
         return problem_response(500, "internal_error", "Internal error",
                                 "Something went wrong on our side; nothing was changed by this answer.")
@@ -256,14 +275,65 @@ def _read_body(request):
     return raw
 
 
+def _bad_text(value):
+    """NUL characters and unpaired surrogates are valid JSON but no database (nor person)
+    can store them: refused at the door rather than crashing a service."""
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+BAD_TEXT = "Must be text without NUL characters or unpaired surrogates."
+
+
+def _check_text(request):
+    for name, value in (request.path_values or {}).items():
+        if isinstance(value, str) and _bad_text(value):
+            raise HttpProblem(404, "not_found", "Not found", "No such resource.")
+    errors = {name: [BAD_TEXT] for name, value in request.args.items(multi=True)
+              if _bad_text(name) or _bad_text(value)}
+    if errors:
+        raise HttpProblem(422, "validation_failed", "Validation failed",
+                          "One or more query parameters are invalid.", errors=errors)
+
+
+def _check_json_text(body):
+    """Walks the parsed body without recursion (it may be nested thousands deep)."""
+    errors, stack = {}, [("", body)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _bad_text(value):
+                errors.setdefault(path or "_schema", [BAD_TEXT])
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if _bad_text(key):
+                    errors.setdefault(path or "_schema", [BAD_TEXT])
+                else:
+                    stack.append((f"{path}.{key}" if path else key, inner))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{index}" if path else str(index), inner) for index, inner in enumerate(value))
+    if errors:
+        raise HttpProblem(422, "validation_failed", "Validation failed", "One or more fields are invalid.",
+                          errors=dict(sorted(errors.items())[:20]))
+
+
 def _parse_json(request):
     raw = _read_body(request)
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
         raise HttpProblem(400, "malformed_json", "Malformed JSON", f"The body is not valid JSON: {error}")
+    except RecursionError:
+        raise HttpProblem(400, "malformed_json", "Malformed JSON", "The body is nested too deeply.")
+    _check_json_text(body)
+    return body
 
 
 route = Route.decorator

@@ -4,15 +4,42 @@ and the parsed body to one service over RPC, and returns what it answers."""
 import re
 
 from demeu_common.errors import ValidationFailed
+from demeu_common.reference import CATEGORIES, REGION_CODES
 
 DEFAULT_LIMIT, MIN_LIMIT, MAX_LIMIT = 20, 1, 100
 MAX_CURSOR_LENGTH = 512
 _DIGITS = re.compile(r"^[0-9]{1,4}$")
 
+# What the query parameters routes declare may hold: checked here by query_args, and the
+# same dicts are the parameters' schemas in /openapi.json. An empty value means "not given".
+QUERY_SCHEMAS = {
+    "limit": {"type": "integer", "minimum": MIN_LIMIT, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT,
+              "description": f"Items per page ({MIN_LIMIT}–{MAX_LIMIT}); outside that range → 422."},
+    "cursor": {"type": "string", "maxLength": MAX_CURSOR_LENGTH, "description": "next_cursor of the previous page."},
+    "category": {"type": "string", "enum": list(CATEGORIES)},
+    "field": {"type": "string", "enum": list(CATEGORIES)},
+    "region": {"type": "string", "enum": list(REGION_CODES)},
+    "kind": {"type": "string", "enum": ["course", "master_class"]},
+    "owner": {"type": "string", "enum": ["me"], "description": "Only my campaigns (needs a token)."},
+    "q": {"type": "string", "maxLength": 200, "description": "Words in the title or summary."},
+}
+
 
 def query_args(request, *names):
-    """The named query parameters that were given (empty strings dropped)."""
-    return {name: request.args[name] for name in names if request.args.get(name)}
+    """The named query parameters that were given (empty strings dropped), each checked
+    against its QUERY_SCHEMAS entry: a value outside an enum or too long is a 422, never
+    passed on to be silently ignored."""
+    given = {name: request.args[name] for name in names if request.args.get(name)}
+    errors = {}
+    for name, value in given.items():
+        schema = QUERY_SCHEMAS.get(name, {})
+        if "enum" in schema and value not in schema["enum"]:
+            errors[name] = [f"Must be one of: {', '.join(schema['enum'])}."]
+        elif len(value) > schema.get("maxLength", 1000):
+            errors[name] = [f"At most {schema.get('maxLength', 1000)} characters."]
+    if errors:
+        raise ValidationFailed("One or more query parameters are invalid.", errors=errors)
+    return given
 
 
 def page_args(request):

@@ -286,3 +286,29 @@ def test_tokens_that_must_not_pass_are_401_over_http(start_platform, bearer):
         answer = requests.get(f"{api}/v1/admin/ledger/check", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 401, name
         assert answer.json()["code"] == "unauthorized" and answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_text_no_database_can_store_is_refused_at_the_door(start_platform, bearer):
+    """Found by schemathesis: a NUL in a title reached PostgreSQL and crashed the service."""
+    api = start_platform(services=())
+    user = {**bearer(api, "nul"), "Content-Type": "application/json"}
+    nul = requests.post(f"{api}/v1/campaigns", headers=user, data='{"title": "a\\u0000b", "rewards": [{"title": "x"}]}')
+    assert nul.status_code == 422 and nul.json()["errors"] == {
+        "title": ["Must be text without NUL characters or unpaired surrogates."]}
+    surrogate = requests.post(f"{api}/v1/campaigns", headers=user, data='{"rewards": [{"title": "\\ud800"}]}')
+    assert surrogate.status_code == 422 and list(surrogate.json()["errors"]) == ["rewards.0.title"]
+    assert requests.get(f"{api}/v1/campaigns", params={"q": "a\x00b"}).status_code == 422
+    assert requests.get(f"{api}/v1/campaigns/%00").status_code == 404
+    deep = requests.post(f"{api}/v1/campaigns", headers=user, data="[" * 200_000 + "]" * 200_000)
+    assert deep.status_code == 400 and deep.json()["code"] == "malformed_json"
+
+
+def test_query_filters_outside_their_values_are_422_and_empty_means_absent(start_platform):
+    api = start_platform(services=("campaigns",))
+    for params in ({"category": "sport"}, {"region": "KZ-00"}, {"owner": "someone"}, {"q": "x" * 201},
+                   {"cursor": "c" * 513}):
+        answer = requests.get(f"{api}/v1/campaigns", params=params)
+        assert answer.status_code == 422, params
+        assert set(answer.json()["errors"]) == set(params)
+    assert requests.get(f"{api}/v1/campaigns", params={"category": "", "region": "", "owner": ""}).status_code == 200
+    assert requests.get(f"{api}/v1/campaigns", params={"category": "science", "region": "KZ-71"}).status_code == 200
