@@ -61,3 +61,6 @@ def test_the_gateway_passes_its_request_id_to_the_services(start_platform, beare
     gateway_lines = [r for r in caplog.records if "gateway.get_campaign" in r.getMessage()
                      or "GET /v1/campaigns/0000" in r.getMessage()]
     assert len(gateway_lines) == 2 and all(r.request_id == "trace-me-7" for r in gateway_lines)
+    # and so do the campaigns service's, in its own container and greenthread
+    service_lines = [r for r in caplog.records if "campaigns.get_campaign" in r.getMessage()]
+    assert service_lines and all(r.request_id == "trace-me-7" for r in service_lines)

@@ -21,6 +21,7 @@ from demeu_common import health
 from demeu_common.inbox import Inbox
 from demeu_common.reference import LOCALES
 from demeu_common.schemas import load
+from demeu_common.logs import RequestContext
 
 from notifications import eventlog
 from notifications.dependencies import EmailRelay, WebhookDeliverer
@@ -51,6 +52,7 @@ def _subscribe_to_everything(method):
 
 class NotificationsService(health.HealthRpc):
     name = "notifications"
+    request_context = RequestContext()  # request ids in log lines
 
     db = Database(Base)
     inbox = Inbox(ProcessedEvent)

@@ -17,6 +17,7 @@ from demeu_common.outbox import Outbox
 from demeu_common.pagination import newest_first_page
 from demeu_common.rpc import TimedRpcProxy
 from demeu_common.schemas import load
+from demeu_common.logs import RequestContext
 
 from payments import bookkeeping, events, keys
 from payments.dependencies import Provider
@@ -41,6 +42,7 @@ PAYMENT_DECLINED = DomainError("The card was declined; nothing was charged.",
 
 class PaymentsService(HealthRpc):
     name = "payments"
+    request_context = RequestContext()  # request ids in log lines
 
     db = Database(Base)
     outbox = Outbox(OutboxRecord)

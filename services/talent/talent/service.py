@@ -25,6 +25,7 @@ from demeu_common.inbox import Inbox
 from demeu_common.outbox import Outbox
 from demeu_common.reference import REGION_CODES
 from demeu_common.schemas import load
+from demeu_common.logs import RequestContext
 
 from talent import events
 from talent.dependencies import Secrets
@@ -64,6 +65,7 @@ class ConfiguredTimer(Timer):
 
 class TalentService(health.HealthRpc):
     name = "talent"
+    request_context = RequestContext()  # request ids in log lines
 
     db = Database(Base)
     outbox = Outbox(OutboxRecord)
