@@ -1,7 +1,8 @@
 """The events notifications listens to. It publishes none of its own.
 
 Everything the platform publishes (contract §8) is heard, so subscribers' webhooks can ask
-for any of it and the event log (``GET /v1/events``) holds all of it; :mod:`notifications.domain.recipients` decides which of them also reach a
+for any of it and the event log (``GET /v1/events``) holds all of it;
+:mod:`notifications.domain.recipients` decides which of them also reach a
 person's inbox and email.
 """
 
@@ -11,8 +12,8 @@ SUBSCRIBED = {
         "campaign.failed",
     ),
     "payments": (
-        "donation.succeeded", "donation.failed", "donation.refunded", "match.applied",
-        "match.released", "pool.created", "pool.exhausted", "pool.expired",
+        "donation.succeeded", "donation.failed", "donation.refunded", "payout.created",
+        "match.applied", "match.released", "pool.created", "pool.exhausted", "pool.expired",
     ),
     "talent": (
         "talent.registered", "program.created", "program.selected", "application.submitted",
