@@ -11,6 +11,7 @@ Modified`` on reads, and the mapping of domain errors raised by services.
 """
 import hashlib
 import io
+import ipaddress
 import json
 import logging
 import re
@@ -57,6 +58,37 @@ class HttpProblem(Exception):
         return problem_response(self.status, self.code, self.title, self.detail, self.headers, **self.extra)
 
 
+def trusted_networks(raw):
+    """``TRUSTED_PROXIES``: comma-separated addresses or CIDR blocks of our own balancers."""
+    if isinstance(raw, (list, tuple)):
+        items = raw
+    else:
+        items = str(raw or "").split(",")
+    return [ipaddress.ip_network(item.strip(), strict=False) for item in items if str(item).strip()]
+
+
+def _is_trusted(address, networks):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(environ, trusted):
+    """The caller's address for per-IP limits: the socket's peer, unless that peer is one of
+    our trusted proxies; then the right-most X-Forwarded-For entry that is not (each proxy
+    appends the address it saw, so entries left of the last untrusted one may be forged)."""
+    remote = environ.get("REMOTE_ADDR") or "unknown"
+    if not trusted or not _is_trusted(remote, trusted):
+        return remote
+    forwarded = [a.strip() for a in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    for address in reversed(forwarded):
+        if not _is_trusted(address, trusted):
+            return address
+    return forwarded[0] if forwarded else remote
+
+
 def too_large():
     return HttpProblem(413, "payload_too_large", "Payload too large",
                        f"Bodies are limited to {MAX_BODY_BYTES} bytes.")
@@ -83,7 +115,8 @@ class ApiWsgiApp(WsgiApp):
 
         request = Request(environ, shallow=True)
         try:
-            self.server.limiter.check_ip(request.remote_addr)
+            environ["demeu.client_ip"] = client_ip(environ, self.server.trusted_proxies)
+            self.server.limiter.check_ip(environ["demeu.client_ip"])
             length = request.content_length
             if length is not None and length > MAX_BODY_BYTES:
                 raise too_large()
@@ -119,6 +152,7 @@ class ApiServer(WebServer):
         super().setup()
         self.verifier = TokenVerifier(self.container.config)
         self.limiter = RateLimiter.from_config(self.container.config)
+        self.trusted_proxies = trusted_networks(self.container.config.get("TRUSTED_PROXIES"))
 
     def get_wsgi_app(self):
         return ApiWsgiApp(self)

@@ -97,7 +97,8 @@ class RateLimiter:
         """What a route adds once the caller is known: dev tokens per IP, users' requests."""
         checks = []
         if dev_token:
-            checks.append((self.dev_tokens, request.remote_addr or "unknown"))
+            ip = request.environ.get("demeu.client_ip") or request.remote_addr or "unknown"
+            checks.append((self.dev_tokens, ip))
         if actor.get("user_id"):
             checks.append((self.user_all, actor["user_id"]))
             if money:

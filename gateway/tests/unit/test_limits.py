@@ -1,12 +1,13 @@
 """Token buckets: sized from configuration, refilled with time, and a refusal costs nothing."""
 import pytest
 
-from gateway.http import HttpProblem
+from gateway.http import HttpProblem, client_ip, trusted_networks
 from gateway.limits import RateLimiter, TokenBucket
 
 
 class FakeRequest:
     remote_addr = "10.0.0.1"
+    environ = {}
 
 
 def refused(call):
@@ -64,3 +65,14 @@ def test_configuration_keys_and_defaults():
     assert (limiter.user_money.per_minute, limiter.ip_all.per_minute, limiter.dev_tokens.per_minute) == (120, 60_000, 600)
     with pytest.raises(ValueError):
         RateLimiter.from_config({"RATE_LIMIT_USER_PER_MINUTE": 0})
+
+
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy():
+    trusted = trusted_networks("10.1.0.0/16, 192.168.7.7")
+    direct = {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_FORWARDED_FOR": "1.1.1.1"}
+    assert client_ip(direct, trusted) == "203.0.113.9"  # not our proxy: the header is ignored
+    assert client_ip(direct, []) == "203.0.113.9"
+    behind = {"REMOTE_ADDR": "10.1.2.3", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 198.51.100.4, 192.168.7.7"}
+    assert client_ip(behind, trusted) == "198.51.100.4"  # the forged left-most entry is not used
+    assert client_ip({"REMOTE_ADDR": "10.1.2.3"}, trusted) == "10.1.2.3"
+    assert client_ip({"REMOTE_ADDR": "10.1.2.3", "HTTP_X_FORWARDED_FOR": "10.1.9.9"}, trusted) == "10.1.9.9"
