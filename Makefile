@@ -39,7 +39,7 @@ STAMP        := $(VENV)/.demeu-installed
 SUPERVISORCTL = $(BIN)/supervisorctl -c deploy/supervisord.conf
 SCALE_DIR     = $(DEMEU_VAR_DIR)/supervisor
 
-.PHONY: help install up down restart status logs migrate stop-service start-service \
+.PHONY: help install up down restart status logs migrate declare-queues stop-service start-service \
         scale test test-sqlite bench reconcile clean check-name
 
 help:
@@ -67,10 +67,16 @@ migrate: install
 	mkdir -p "$(DEMEU_VAR_DIR)"
 	$(BIN)/demeu-migrate $(SERVICES)
 
+# Durable queues of known subscribers and of every service's event handlers, before anything
+# publishes (deploy/subscribers.yaml; see demeu_common/declare.py).
+declare-queues: install
+	$(BIN)/demeu-declare-queues --config deploy/subscribers.yaml
+
 up: install
 	deploy/ensure_rabbitmq.sh
 	mkdir -p "$(DEMEU_VAR_DIR)/log" "$(SCALE_DIR)"
 	$(BIN)/demeu-migrate $(SERVICES)
+	$(BIN)/demeu-declare-queues --config deploy/subscribers.yaml
 	@if $(SUPERVISORCTL) pid >/dev/null 2>&1; then \
 		echo "supervisord already running: applying config changes, starting anything stopped"; \
 		$(SUPERVISORCTL) update; \
