@@ -9,7 +9,7 @@ same. The rules of what counts live in :mod:`campaigns.domain.totals`."""
 from sqlalchemy import func, select, update
 
 from campaigns.domain.totals import backers_delta, match_counted, refunded_after
-from campaigns.models import Contribution, Match, RewardReservation
+from campaigns.models import Contribution, Match, Reward, RewardReservation
 
 
 def donation_succeeded(session, campaign, data):
@@ -27,8 +27,10 @@ def donation_succeeded(session, campaign, data):
 def donation_refunded(session, campaign, data):
     contribution = session.get(Contribution, data["donation_id"])
     if contribution is None:
-        _add_contribution(session, campaign, data, captured=data["captured_amount"],
-                          refunded=_refunded_total(data, 0))
+        contribution = _add_contribution(session, campaign, data, captured=data["captured_amount"],
+                                         refunded=_refunded_total(data, 0))
+        if contribution.refunded_amount >= contribution.captured_amount:
+            release_reward(session, contribution.donation_id, statuses=("held", "confirmed"))
         return
     refunded = refunded_after(contribution.captured_amount, contribution.refunded_amount,
                               _refunded_total(data, contribution.refunded_amount))
@@ -37,6 +39,27 @@ def donation_refunded(session, campaign, data):
     contribution.refunded_amount = refunded
     campaign.raised_amount += change
     campaign.backers_count += backers_delta(before, before + change)
+    if refunded >= contribution.captured_amount:
+        # A gift given back in full earns no reward: its unit is free for another backer.
+        release_reward(session, contribution.donation_id, statuses=("held", "confirmed"))
+
+
+def release_reward(session, donation_id, statuses=("held",), expired_by=None):
+    """Give a donation's reward unit back, once: the conditional UPDATE is the claim, so of
+    concurrent releases (a failed charge, an expiry sweep, a refund) one takes effect. With
+    ``expired_by``, only a hold that expired by then. Returns whether a unit came back."""
+    statement = (
+        update(RewardReservation)
+        .where(RewardReservation.donation_id == donation_id, RewardReservation.status.in_(statuses))
+        .values(status="released")
+        .returning(RewardReservation.reward_id)
+    )
+    if expired_by is not None:
+        statement = statement.where(RewardReservation.expires_at <= expired_by)
+    reward_id = session.execute(statement).scalar_one_or_none()
+    if reward_id is not None:
+        session.execute(update(Reward).where(Reward.id == reward_id).values(taken=Reward.taken - 1))
+    return reward_id is not None
 
 
 def match_moved(session, campaign, data, released):
@@ -75,13 +98,15 @@ def _add_contribution(session, campaign, data, captured, refunded):
             select(Match.applied_amount, Match.released_amount).where(Match.donation_id == data["donation_id"])
         )
     )
-    session.add(Contribution(
+    contribution = Contribution(
         donation_id=data["donation_id"], campaign_id=campaign.id, backer_ref=data["backer_ref"],
         captured_amount=captured, refunded_amount=refunded, matched_amount=matched,
-    ))
+    )
+    session.add(contribution)
     net = captured - refunded
     campaign.raised_amount += net  # its matches, if any came first, are counted already
     campaign.backers_count += backers_delta(before, before + net)
+    return contribution
 
 
 def _refunded_total(data, refunded_before):

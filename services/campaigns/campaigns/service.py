@@ -210,7 +210,7 @@ class CampaignsService(HealthRpc):
                 log.exception("could not close campaign %s at its deadline", campaign_id)
         for donation_id in self._expired_holds(now):
             with self.db.get_session() as session:
-                _release(session, donation_id, expired_by=now)
+                projection.release_reward(session, donation_id, expired_by=now)
 
     def _due_campaigns(self, now):
         with self.db.get_session() as session:
@@ -279,13 +279,13 @@ class CampaignsService(HealthRpc):
     @rpc
     def release_reservation(self, donation_id):
         with self.db.get_session() as session:
-            return _release(session, donation_id)
+            return projection.release_reward(session, donation_id)
 
     @event_handler("payments", "donation.failed")
     def on_donation_failed(self, event):
         with self.db.get_session() as session:
             if self.inbox.claim(session, event):
-                _release(session, event["data"]["donation_id"])
+                projection.release_reward(session, event["data"]["donation_id"])
 
     @event_handler("payments", "donation.succeeded")
     def on_donation_succeeded(self, event):
@@ -336,23 +336,6 @@ def _lock_campaign(session, campaign_id):
     return session.scalars(
         select(Campaign).where(Campaign.id == campaign_id).with_for_update()
     ).one_or_none()
-
-
-def _release(session, donation_id, expired_by=None):
-    """Give a held reward unit back, once: the conditional UPDATE is the claim. With
-    ``expired_by``, only if the hold expired by then."""
-    statement = (
-        update(RewardReservation)
-        .where(RewardReservation.donation_id == donation_id, RewardReservation.status == "held")
-        .values(status="released")
-        .returning(RewardReservation.reward_id)
-    )
-    if expired_by is not None:
-        statement = statement.where(RewardReservation.expires_at <= expired_by)
-    reward_id = session.execute(statement).scalar_one_or_none()
-    if reward_id is not None:
-        session.execute(update(Reward).where(Reward.id == reward_id).values(taken=Reward.taken - 1))
-    return reward_id is not None
 
 
 def _claim_due(session, campaign_id, now):

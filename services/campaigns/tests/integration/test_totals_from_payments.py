@@ -133,3 +133,21 @@ def test_matches_count_toward_the_goal_of_an_all_or_nothing_campaign(campaigns, 
     match(amqp_uri, "applied", gift, 400_000)
     totals_become(rpc_client, live["id"], raised=1_000_000, matched=400_000)
     assert rpc_client.campaigns.close(ADMIN, live["id"])["status"] == "succeeded"
+
+
+def test_a_wholly_refunded_gift_gives_its_reward_unit_back(campaigns, rpc_client, amqp_uri, live_campaign):
+    live = live_campaign()  # its reward has one unit
+    reward_id = live["rewards"][0]["id"]
+    donation_id = str(uuid.uuid4())
+    rpc_client.campaigns.prepare_donation(live["id"], donation_id, 50_000, reward_id)
+    gift = succeeded(amqp_uri, live["id"], 50_000, donation_id=donation_id)
+
+    def remaining():
+        return rpc_client.campaigns.get_campaign(STRANGER, live["id"])["rewards"][0]["remaining"]
+
+    refunded(amqp_uri, gift, 10_000, refunded_total=10_000)
+    totals_become(rpc_client, live["id"], raised=40_000)
+    assert remaining() == 0  # still a backer with 40_000 given: the reward stays theirs
+    refunded(amqp_uri, gift, 40_000, refunded_total=50_000)
+    totals_become(rpc_client, live["id"], raised=0, backers=0)
+    assert remaining() == 1
