@@ -32,8 +32,8 @@ EXCLUDED_CHECKS = [positive_data_acceptance]
 # Server errors that schemathesis found inside a service (not the gateway), reported to
 # its owners. They are listed, not ignored: any other failure of these operations fails.
 KNOWN_SERVICE_BUGS = {
-    "POST /v1/programs": "talent: a date-time with an offset beyond ±15:59 or a year before 1 "
-                         "(valid RFC 3339) reaches PostgreSQL and fails (DataError)",
+    "POST /v1/programs": "talent: a date-time whose UTC offset is beyond ±15:59 (valid RFC 3339, "
+                         "e.g. 2099-01-01T00:00:00+20:15) reaches PostgreSQL and fails (DataError → 502)",
 }
 
 
