@@ -9,7 +9,9 @@ config's format may use ``%(request_id)s``.
 
 Records get the attribute from a log-record factory installed when this module is imported
 (so a format naming ``%(request_id)s`` never fails, whatever handler it is on);
-:class:`RequestIdFilter` does the same for a handler configured explicitly.
+:class:`RequestIdFilter` does the same for a handler configured explicitly. Because every
+record already has the attribute, ``extra={"request_id": ...}`` is refused by logging; code
+outside a worker that knows an id calls :func:`set_request_id` instead.
 """
 import logging
 
