@@ -136,6 +136,10 @@ class ApiWsgiApp(WsgiApp):
             response = problem_response(404, "not_found", "Not found", "No such resource.")
         except HTTPException as exc:
             response = problem_response(exc.code or 400, "http_error", exc.name, exc.description)
+        except Exception:  # a bug in this layer: still a problem+json, still with the request id
+            log.exception("unhandled error before routing %s %s", request.method, request.path)
+            response = problem_response(500, "internal_error", "Internal error",
+                                        "Something went wrong on our side; nothing was changed by this answer.")
         # The id stays set for this connection's greenthread until its next request, so
         # the server's access-log line for this request carries it too.
         return response(environ, with_headers)
