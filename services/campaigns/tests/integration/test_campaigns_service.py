@@ -2,12 +2,9 @@
 import uuid
 
 import pytest
-from nameko.exceptions import RemoteError
 
 from demeu_common.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed, Conflict
 from demeu_common.testing import publish_event, wait_for
-
-from campaigns.service import CampaignsService
 
 pytestmark = pytest.mark.integration
 
@@ -16,38 +13,9 @@ MODERATOR = {"user_id": "mod-1", "roles": ["moderator"]}
 STRANGER = {"user_id": "stranger", "roles": []}
 
 
-def campaign_body(**overrides):
-    body = {
-        "title": "Dombra for every school",
-        "summary": "Instruments for rural music classes.",
-        "category": "culture",
-        "region": "KZ-61",
-        "funding_model": "all_or_nothing",
-        "goal_amount": 1_000_000,
-        "currency": "KZT",
-        "duration_days": 30,
-        "rewards": [{"title": "Thank-you card", "min_amount": 50_000, "quantity": 1}],
-    }
-    body.update(overrides)
-    return body
-
-
-@pytest.fixture
-def campaigns(container_factory, service_config):
-    container = container_factory(CampaignsService, service_config("campaigns"))
-    container.start()
-    return container
-
-
-def make_live(rpc, **overrides):
-    created = rpc.campaigns.create_campaign(OWNER, campaign_body(**overrides))
-    rpc.campaigns.submit(OWNER, created["id"])
-    return rpc.campaigns.approve(MODERATOR, created["id"])
-
-
-def test_lifecycle_publishes_events_through_the_outbox(campaigns, rpc_client, collect_events):
+def test_lifecycle_publishes_events_through_the_outbox(campaigns, rpc_client, collect_events, body):
     events = collect_events("campaigns")
-    created = rpc_client.campaigns.create_campaign(OWNER, campaign_body(owner_id="hacker", status="live"))
+    created = rpc_client.campaigns.create_campaign(OWNER, body(owner_id="hacker", status="live"))
     assert created["status"] == "draft" and created["owner_id"] == "owner-1"
     assert created["raised_amount"] == 0 and created["rewards"][0]["remaining"] == 1
 
@@ -62,12 +30,12 @@ def test_lifecycle_publishes_events_through_the_outbox(campaigns, rpc_client, co
     assert submitted["id"] != approved["id"]
 
 
-def test_rules_travel_back_as_domain_errors(campaigns, rpc_client):
+def test_rules_travel_back_as_domain_errors(campaigns, rpc_client, body):
     with pytest.raises(ValidationFailed) as invalid:
-        rpc_client.campaigns.create_campaign(OWNER, campaign_body(duration_days=61, region="KZ-00"))
+        rpc_client.campaigns.create_campaign(OWNER, body(duration_days=61, region="KZ-00"))
     assert set(invalid.value.errors) == {"duration_days", "region"}
 
-    created = rpc_client.campaigns.create_campaign(OWNER, campaign_body())
+    created = rpc_client.campaigns.create_campaign(OWNER, body())
     with pytest.raises(NotFound):
         rpc_client.campaigns.get_campaign(STRANGER, created["id"])
     with pytest.raises(Forbidden):
@@ -76,8 +44,8 @@ def test_rules_travel_back_as_domain_errors(campaigns, rpc_client):
         rpc_client.campaigns.approve(MODERATOR, created["id"])
 
 
-def test_donation_succeeded_counts_once_however_often_delivered(campaigns, rpc_client, amqp_uri):
-    live = make_live(rpc_client)
+def test_donation_succeeded_counts_once_however_often_delivered(campaigns, rpc_client, amqp_uri, live_campaign):
+    live = live_campaign()
     donation_id = str(uuid.uuid4())
     data = {"donation_id": donation_id, "campaign_id": live["id"], "amount": 70_000,
             "backer_ref": "backer-a", "currency": "KZT"}
@@ -99,8 +67,9 @@ def test_donation_succeeded_counts_once_however_often_delivered(campaigns, rpc_c
     assert rpc_client.campaigns.get_campaign(STRANGER, live["id"])["raised_amount"] == 100_000
 
 
-def test_last_reward_unit_is_held_for_one_donation_and_released_when_it_fails(campaigns, rpc_client, amqp_uri):
-    live = make_live(rpc_client)
+def test_last_reward_unit_is_held_for_one_donation_and_released_when_it_fails(campaigns, rpc_client, amqp_uri,
+                                                                            live_campaign):
+    live = live_campaign()
     reward_id = live["rewards"][0]["id"]
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     rpc_client.campaigns.prepare_donation(live["id"], first, 50_000, reward_id)
@@ -114,8 +83,8 @@ def test_last_reward_unit_is_held_for_one_donation_and_released_when_it_fails(ca
     rpc_client.campaigns.prepare_donation(live["id"], second, 50_000, reward_id)
 
 
-def test_drafts_do_not_take_donations(campaigns, rpc_client):
-    created = rpc_client.campaigns.create_campaign(OWNER, campaign_body())
+def test_drafts_do_not_take_donations(campaigns, rpc_client, body):
+    created = rpc_client.campaigns.create_campaign(OWNER, body())
     with pytest.raises(Conflict) as error:
         rpc_client.campaigns.prepare_donation(created["id"], str(uuid.uuid4()), 1000, actor=OWNER)
     assert error.value.code == "campaign_not_live"
