@@ -223,10 +223,11 @@ class Route(HttpRequestHandler):
     def _prepare(self, request):
         request.verifier = self.server.verifier
         request.actor = self.server.verifier.actor_from(request, required=self.auth == "required")
+        # counted before the role check: knocking on doors one may not open costs tokens too
+        self.server.limiter.check(request, request.actor, money=self.idempotent, dev_token=self.dev_token)
         if self.roles and not (set(self.roles) & set(request.actor["roles"])):
             raise HttpProblem(403, "forbidden", "Forbidden",
                               f"This needs one of the roles: {', '.join(self.roles)}.")
-        self.server.limiter.check(request, request.actor, money=self.idempotent, dev_token=self.dev_token)
         if self.idempotent:
             key = request.headers.get("Idempotency-Key")
             if not key or not (1 <= len(key) <= 255):
