@@ -9,15 +9,18 @@ from demeu_common.rpc import TimedRpcProxy
 from gateway.contacts import ContactRelay
 from gateway.docs import DocsRoutes
 from gateway.routes.campaigns import CampaignRoutes
+from gateway.routes.events import EventRoutes
 from gateway.routes.notifications import NotificationRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.payments import PaymentRoutes
+from gateway.routes.stats import StatsRoutes
 from gateway.routes.talent import TalentRoutes
 
 log = logging.getLogger(__name__)
 
 
-class GatewayService(OpsRoutes, DocsRoutes, CampaignRoutes, PaymentRoutes, NotificationRoutes, TalentRoutes):
+class GatewayService(OpsRoutes, DocsRoutes, CampaignRoutes, PaymentRoutes, NotificationRoutes, TalentRoutes,
+                     StatsRoutes, EventRoutes):
     name = "gateway"
 
     config = Config()
