@@ -3,6 +3,7 @@ validate their bodies, so the document cannot drift from the API; and /docs, Swa
 served from a Python package (``swagger-ui-py``, Swagger UI 5, which reads OpenAPI 3.1), so
 the page needs nothing from the internet at run time."""
 import hashlib
+import html
 import importlib.util
 import inspect
 import mimetypes
@@ -257,6 +258,16 @@ DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inl
             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 
 
+def plain_docs_page(spec):
+    items = "".join(
+        f"<li><b>{method.upper()}</b> <code>{html.escape(path)}</code> — "
+        f"{html.escape(operation.get('summary', ''))}</li>"
+        for path, operations in spec["paths"].items() for method, operation in operations.items())
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demeu API</title></head>'
+            '<body><h1>Demeu API</h1><p>The machine-readable description is at '
+            f'<a href="/openapi.json">/openapi.json</a>.</p><ul>{items}</ul></body></html>')
+
+
 class StaticFiles:
     """The few files /docs needs, read once, each with its ETag."""
 
@@ -296,6 +307,9 @@ class DocsRoutes:
 
     @route("GET", "/docs", tag="operations", summary="Interactive API docs (Swagger UI)", produces="text/html")
     def docs(self, request):
+        if swagger_ui_dir() is None:  # the package is missing: a plain list still helps
+            return Response(plain_docs_page(self.api_spec), content_type="text/html; charset=utf-8",
+                            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
         return Response(DOCS_PAGE, content_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": DOCS_CSP})
 
