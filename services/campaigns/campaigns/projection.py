@@ -6,10 +6,14 @@ event claimed in the inbox (so each event counts once). Apart from that, none as
 order: a refund or a match may be handled before the donation it concerns, as happens when
 several instances consume at once or a failed delivery is retried, and the totals end the
 same. The rules of what counts live in :mod:`campaigns.domain.totals`."""
-from sqlalchemy import func, select, update
+import logging
+
+from sqlalchemy import func, or_, select, update
 
 from campaigns.domain.totals import backers_delta, match_counted, refunded_after
 from campaigns.models import Contribution, Match, Reward, RewardReservation
+
+log = logging.getLogger(__name__)
 
 
 def donation_succeeded(session, campaign, data):
@@ -21,7 +25,28 @@ def donation_succeeded(session, campaign, data):
     )
     if session.get(Contribution, data["donation_id"]) is not None:
         return  # a refund of it arrived first and recorded the gift from its own data
+    _retake_lapsed_hold(session, data["donation_id"])
     _add_contribution(session, campaign, data, captured=data["amount"], refunded=0)
+
+
+def _retake_lapsed_hold(session, donation_id):
+    """The charge succeeded after its hold expired (a slow 3-D Secure): take the unit again
+    if one is left. If none is, the gift stands without its reward, and people must settle
+    it with the donor; it is never an extra unit beyond ``quantity``."""
+    reservation = session.get(RewardReservation, donation_id)
+    if reservation is None or reservation.status != "released":
+        return
+    taken = session.execute(
+        update(Reward)
+        .where(Reward.id == reservation.reward_id)
+        .where(or_(Reward.quantity.is_(None), Reward.taken < Reward.quantity))
+        .values(taken=Reward.taken + 1)
+    ).rowcount
+    if taken:
+        reservation.status = "confirmed"
+    else:
+        log.warning("donation %s succeeded after its reward hold lapsed and the reward sold out",
+                    donation_id)
 
 
 def donation_refunded(session, campaign, data):

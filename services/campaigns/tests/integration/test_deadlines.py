@@ -76,3 +76,49 @@ def test_expired_reward_hold_gives_the_unit_back(campaigns_on_clock, live_campai
     rpc_client.campaigns.prepare_donation(live["id"], str(uuid.uuid4()), 50_000, reward_id)
     time.sleep(0.4)
     assert rpc_client.campaigns.get_campaign(OWNER, live["id"])["rewards"][0]["remaining"] == 0
+
+
+def test_a_gift_that_succeeds_after_its_hold_lapsed_takes_a_unit_again_only_if_one_is_left(
+        campaigns_on_clock, live_campaign, rpc_client, amqp_uri):
+    clock = FrozenClock(START)
+    campaigns_on_clock(clock)
+    live = live_campaign()  # one unit
+    reward_id = live["rewards"][0]["id"]
+
+    def remaining():
+        return rpc_client.campaigns.get_campaign(OWNER, live["id"])["rewards"][0]["remaining"]
+
+    def succeeded(donation_id, backer_ref):
+        publish_event(amqp_uri, "payments", "donation.succeeded", {
+            "donation_id": donation_id, "campaign_id": live["id"], "amount": 50_000,
+            "backer_ref": backer_ref, "currency": "KZT"})
+
+    slow, second, third = (str(uuid.uuid4()) for _ in range(3))
+    rpc_client.campaigns.prepare_donation(live["id"], slow, 50_000, reward_id)
+    clock.advance(minutes=16)
+    wait_for(lambda: remaining() == 1, message="the lapsed hold released")
+    succeeded(slow, "backer-slow")
+    wait_for(lambda: rpc_client.campaigns.get_campaign(OWNER, live["id"])["backers_count"] == 1,
+             message="the slow gift counted")
+    assert remaining() == 0  # the slow gift took the unit back
+
+    # Another campaign, where another backer takes the freed unit first: the slow gift
+    # counts, the unit is not sold twice.
+    other = live_campaign()
+    other_reward = other["rewards"][0]["id"]
+
+    def other_remaining():
+        return rpc_client.campaigns.get_campaign(OWNER, other["id"])["rewards"][0]["remaining"]
+
+    rpc_client.campaigns.prepare_donation(other["id"], second, 50_000, other_reward)
+    clock.advance(minutes=16)
+    wait_for(lambda: other_remaining() == 1, message="the second hold lapsed")
+    rpc_client.campaigns.prepare_donation(other["id"], third, 50_000, other_reward)
+    publish_event(amqp_uri, "payments", "donation.succeeded", {
+        "donation_id": second, "campaign_id": other["id"], "amount": 50_000,
+        "backer_ref": "backer-second", "currency": "KZT"})
+    wait_for(lambda: rpc_client.campaigns.get_campaign(OWNER, other["id"])["backers_count"] == 1,
+             message="the second gift counted")
+    assert other_remaining() == 0
+    assert rpc_client.campaigns.release_reservation(third) is True
+    assert other_remaining() == 1  # only the third held it: taken never went past quantity
