@@ -4,7 +4,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from demeu_common.clock import Clock, as_utc, isoformat
 from demeu_common.db import Database
@@ -22,7 +22,7 @@ from campaigns.domain import lifecycle, rewards as reward_rules
 from campaigns.domain.lifecycle import Actor
 from campaigns.entrypoints import sweep
 from campaigns.models import (
-    Base, Campaign, ModerationEntry, OutboxRecord, ProcessedEvent, Reward,
+    Base, Campaign, Contribution, ModerationEntry, OutboxRecord, ProcessedEvent, Reward,
     RewardReservation,
 )
 from campaigns.schemas import (
@@ -125,6 +125,29 @@ class CampaignsService(HealthRpc):
                 select(Campaign.id, Campaign.raised_amount).where(Campaign.id.in_(list(campaign_ids)))
             ).all()
             return {campaign_id: raised for campaign_id, raised in rows}
+
+    @rpc
+    def region_stats(self):
+        """``{region: {"campaigns_live", "raised_amount", "donations_count"}}`` over public
+        campaigns, for the analytics page (contract §9)."""
+        public = Campaign.status.in_(sorted(lifecycle.PUBLIC_STATUSES))
+        with self.db.get_session() as session:
+            totals = session.execute(
+                select(Campaign.region,
+                       func.sum(case((Campaign.status == lifecycle.LIVE, 1), else_=0)),
+                       func.coalesce(func.sum(Campaign.raised_amount), 0))
+                .where(public).group_by(Campaign.region)
+            ).all()
+            donations = dict(session.execute(
+                select(Campaign.region, func.count(Contribution.donation_id))
+                .join(Contribution, Contribution.campaign_id == Campaign.id)
+                .where(public).group_by(Campaign.region)
+            ).all())
+        return {
+            region: {"campaigns_live": int(live or 0), "raised_amount": int(raised or 0),
+                     "donations_count": int(donations.get(region, 0))}
+            for region, live, raised in totals
+        }
 
     @rpc
     def moderation_history(self, actor, campaign_id):
