@@ -103,6 +103,8 @@ RESPONSES = {
     "my_donations": _page_of("Donation"),
     "campaign_donations": _page_of("PublicDonation"),
 }
+# Routes that answer an HTML page, for routes that do not say so themselves (produces=...)
+PAGES = {"dashboard": "text/html"}
 EXAMPLES = {
     "create_campaign": {
         "title": "Shanyrak theatre tour", "summary": "Bring our play to five villages of Karaganda region.",
@@ -151,7 +153,7 @@ def build_spec(routes):
 
 def _operation(entry):
     status = str(entry.doc.get("status", 200))
-    produces = entry.doc.get("produces") or "application/json"
+    produces = PAGES.get(entry.method_name) or entry.doc.get("produces") or "application/json"
     success = {"description": "Success"}
     if status != "204":
         success["content"] = {produces: {"schema": RESPONSES.get(entry.method_name, {"type": "object"})
