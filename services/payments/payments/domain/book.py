@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from demeu_common.errors import Conflict, DomainError, NotFound
 
-from payments.domain import idempotency, ledger
+from payments.domain import idempotency, ledger, matching
 
 AT = "2026-01-01T00:00:00Z"
 REFUNDABLE = ("succeeded", "partially_refunded")
@@ -23,6 +23,32 @@ class BookDonation:
 
 
 @dataclass
+class BookPool:
+    id: str
+    budget_amount: int
+    ratio: int
+    cap_per_donation: int
+    cap_per_campaign: int
+    categories: tuple
+    regions: tuple
+    expires_at: int
+    created: int  # creation order: pools match oldest first
+    remaining_amount: int = 0
+    matched_amount: int = 0
+    returned_amount: int = 0
+    status: str = matching.ACTIVE
+
+
+@dataclass
+class BookMatch:
+    donation_id: str
+    pool_id: str
+    campaign_id: str
+    amount: int
+    released_amount: int = 0
+
+
+@dataclass
 class Book:
     fee_bps: int = 0
     journals: dict = field(default_factory=dict)        # reference -> (kind, campaign, [Posting])
@@ -34,6 +60,11 @@ class Book:
     processed_events: set = field(default_factory=set)
     failed_campaigns: set = field(default_factory=set)
     paid_out_campaigns: set = field(default_factory=set)
+    pools: dict = field(default_factory=dict)           # id -> BookPool
+    matches: dict = field(default_factory=dict)         # (donation id, pool id) -> BookMatch
+    pool_returns: dict = field(default_factory=dict)    # reference -> (pool id, amount)
+    campaign_meta: dict = field(default_factory=dict)   # campaign -> (category, region)
+    now: int = 0                                        # ticks of a clock tests move
 
     # --- operations ---------------------------------------------------------------------------
 
@@ -56,6 +87,7 @@ class Book:
             self.donations[donation_id] = donation
             self._post(f"donation:{donation_id}", ledger.DONATION, campaign_id,
                        ledger.donation_captured(campaign_id, amount), amount, donation_id)
+            self._apply_matches(donation)
             answer = {"status": 201, "body": {"id": donation_id, "status": "succeeded"}}
         self.keys[(user, key)] = (fingerprint, answer)
         return answer
@@ -80,6 +112,7 @@ class Book:
         donation.status = "refunded" if donation.refunded_amount == donation.captured_amount else "partially_refunded"
         self._post(reference, ledger.REFUND, donation.campaign_id,
                    ledger.donation_refunded(donation.campaign_id, amount), -amount, donation_id)
+        self._release_matches(donation, reference)
         return donation
 
     def campaign_failed(self, event_id, campaign_id):
@@ -109,12 +142,89 @@ class Book:
                    -(amount - fee), extra_links=((ledger.FEE, -fee),) if fee else ())
         return amount, fee
 
+    # --- patronage -------------------------------------------------------------------------
+
+    def open_pool(self, pool_id, budget, ratio, cap_per_donation, cap_per_campaign, categories=(), regions=(),
+                  lifetime=10):
+        """The budget is charged and posted to the pool's account (no campaign, no chain link)."""
+        if pool_id in self.pools:
+            return self.pools[pool_id]
+        self.provider_charges[f"pool:{pool_id}"] = self.provider_charges.get(f"pool:{pool_id}", 0) + 1
+        pool = BookPool(pool_id, budget, ratio, cap_per_donation, cap_per_campaign, tuple(categories),
+                        tuple(regions), self.now + lifetime, len(self.pools), remaining_amount=budget)
+        self.pools[pool_id] = pool
+        self._post(f"pool:{pool_id}", ledger.POOL_BUDGET, None, ledger.pool_funded(pool_id, budget), 0)
+        return pool
+
+    def advance(self, ticks=1):
+        self.now += ticks
+
+    def expire_pools(self):
+        """The sweep: what is left of every expired pool goes back to its patron, once."""
+        for pool in sorted(self.pools.values(), key=lambda p: p.created):
+            expiring = pool.status != matching.EXPIRED and pool.expires_at <= self.now
+            leftover = pool.status == matching.EXPIRED and pool.remaining_amount > 0
+            if not (expiring or leftover):
+                continue
+            amount = pool.remaining_amount
+            returns_before = sum(1 for p, _ in self.pool_returns.values() if p == pool.id)
+            pool.status, pool.remaining_amount = matching.EXPIRED, 0
+            pool.returned_amount += amount
+            if amount:
+                reference = matching.expiry_reference(pool.id, returns_before)
+                assert reference not in self.pool_returns
+                self.pool_returns[reference] = (pool.id, amount)
+                self._post(reference, ledger.POOL_RETURN, None, ledger.pool_returned(pool.id, amount), 0)
+
+    def _apply_matches(self, donation):
+        category, region = self.campaign_meta.get(donation.campaign_id, ("technology", "KZ-71"))
+        for pool in sorted(self.pools.values(), key=lambda p: p.created):
+            if not matching.is_open(pool.status, pool.expires_at, self.now):
+                continue
+            if not matching.fits(pool.categories, pool.regions, category, region):
+                continue
+            amount = matching.match_amount(donation.captured_amount, pool.ratio, pool.cap_per_donation,
+                                           pool.cap_per_campaign, self.matched_for(pool.id, donation.campaign_id),
+                                           pool.remaining_amount)
+            if amount <= 0:
+                continue
+            pool.remaining_amount -= amount
+            pool.matched_amount += amount
+            self.matches[(donation.id, pool.id)] = BookMatch(donation.id, pool.id, donation.campaign_id, amount)
+            self._post(f"match:{donation.id}:{pool.id}", ledger.MATCH, donation.campaign_id,
+                       ledger.match_applied(donation.campaign_id, pool.id, amount), amount, donation.id)
+            pool.status = matching.status_after(pool.remaining_amount, pool.expires_at, self.now, pool.status)
+
+    def _release_matches(self, donation, refund_reference):
+        for match in [m for m in self.matches.values() if m.donation_id == donation.id]:
+            amount = matching.to_release(match.amount, match.released_amount, donation.refunded_amount,
+                                         donation.captured_amount)
+            if amount <= 0:
+                continue
+            pool = self.pools[match.pool_id]
+            match.released_amount += amount
+            pool.remaining_amount += amount
+            pool.matched_amount -= amount
+            pool.status = matching.status_after(pool.remaining_amount, pool.expires_at, self.now, pool.status)
+            self._post(f"match-release:{refund_reference}:{pool.id}", ledger.MATCH_RELEASED, donation.campaign_id,
+                       ledger.match_released(donation.campaign_id, pool.id, amount), -amount, donation.id)
+
+    def matched_for(self, pool_id, campaign_id):
+        return sum(m.amount - m.released_amount for m in self.matches.values()
+                   if m.pool_id == pool_id and m.campaign_id == campaign_id)
+
+    def pool_balance(self, pool_id):
+        account = ledger.pool_account(pool_id)
+        return sum(p.amount for p in self.postings() if p.account == account)
+
     # --- the books --------------------------------------------------------------------------
 
     def _post(self, reference, kind, campaign_id, postings, public_amount, donation_id=None, extra_links=()):
         if reference in self.journals:
             return
         self.journals[reference] = (kind, campaign_id, ledger.balanced(postings))
+        if campaign_id is None:
+            return  # a pool's own money: no campaign, no public chain link
         chain = self.chains.setdefault(campaign_id, [])
         for link_kind, amount in ((kind, public_amount), *extra_links):
             prev = chain[-1]["hash"] if chain else ledger.GENESIS_HASH
@@ -134,5 +244,7 @@ class Book:
                     for p in postings if p.account == account)
 
     def raised_by_donations(self, campaign_id):
+        """Gifts less refunds, matched money included (as campaigns count it)."""
         return sum(d.captured_amount - d.refunded_amount for d in self.donations.values()
-                   if d.campaign_id == campaign_id)
+                   if d.campaign_id == campaign_id) + sum(
+            m.amount - m.released_amount for m in self.matches.values() if m.campaign_id == campaign_id)

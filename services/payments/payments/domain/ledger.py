@@ -21,6 +21,8 @@ DONATION, REFUND, MATCH, MATCH_RELEASED, PAYOUT, FEE = (
     "donation", "refund", "match", "match_released", "payout", "fee",
 )
 RAISING_KINDS = {DONATION: 1, MATCH: 1, REFUND: -1, MATCH_RELEASED: -1}
+# Journal kinds of a pool's own money, with no campaign and so no public chain link.
+POOL_BUDGET, POOL_RETURN = "pool_budget", "pool_return"
 
 
 class UnbalancedEntry(ValueError):
@@ -74,6 +76,16 @@ def match_released(campaign_id, pool_id, amount):
     return balanced([Posting(escrow(campaign_id), amount), Posting(pool_account(pool_id), -amount)])
 
 
+def pool_funded(pool_id, amount):
+    """The patron's budget charged: the acquirer holds it, the platform owes it to the pool."""
+    return balanced([Posting(PROVIDER_CLEARING, amount), Posting(pool_account(pool_id), -amount)])
+
+
+def pool_returned(pool_id, amount):
+    """Unused budget refunded to the patron at expiry: the pool account goes back to zero."""
+    return balanced([Posting(pool_account(pool_id), amount), Posting(PROVIDER_CLEARING, -amount)])
+
+
 def payout(campaign_id, amount, fee):
     postings = [Posting(escrow(campaign_id), amount), Posting(payable(campaign_id), -(amount - fee))]
     if fee:
@@ -118,6 +130,26 @@ def verify_chain(entries):
         if entry_hash(entry) != entry.get("hash"):
             problems.append(f"entry {index}: hash does not match its content")
         expected_prev = entry.get("hash")
+    return problems
+
+
+def verify_segment(entries, head_hash=None):
+    """Problems of a run of consecutive chain entries that need not start at the genesis (a
+    receipt's proof: from a donation's first entry up to the campaign's head). Each entry's
+    hash must match its content, each ``prev_hash`` the hash before it, and the last hash
+    ``head_hash`` when given."""
+    problems = []
+    for index, entry in enumerate(entries):
+        if entry_hash(entry) != entry.get("hash"):
+            problems.append(f"entry {entry.get('seq')}: hash does not match its content")
+        if index:
+            before = entries[index - 1]
+            if entry.get("seq") != before.get("seq", 0) + 1:
+                problems.append(f"entry {entry.get('seq')}: seq does not follow {before.get('seq')}")
+            if entry.get("prev_hash") != before.get("hash"):
+                problems.append(f"entry {entry.get('seq')}: prev_hash does not link to the entry before")
+    if head_hash is not None and (not entries or entries[-1].get("hash") != head_hash):
+        problems.append("the last entry is not the chain's head")
     return problems
 
 
