@@ -2,9 +2,10 @@ from payments.schemas import DonationRequestSchema, RefundRequestSchema
 
 from gateway.http import HttpProblem, route
 from gateway.routes import actor_of, page_args
+from gateway.routes.patronage import PatronageRoutes
 
 
-class PaymentRoutes:
+class PaymentRoutes(PatronageRoutes):
     @route("POST", "/v1/campaigns/<string:campaign_id>/donations", auth="required", idempotent=True,
            body=DonationRequestSchema, status=201, tag="donations", summary="Donate to a live campaign")
     def donate(self, request, campaign_id):

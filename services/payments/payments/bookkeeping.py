@@ -38,6 +38,26 @@ def record(session, *, kind, reference, postings, campaign_id, now, public_amoun
     return first
 
 
+def record_unchained(session, *, kind, reference, postings, now, campaign_id=None, donation_id=None):
+    """Post one balanced journal entry that belongs to no campaign's public chain (a pool's
+    budget charged or returned). Returns False when ``reference`` was already posted."""
+    postings = ledger.balanced(postings)
+    if session.scalar(select(JournalEntry.id).where(JournalEntry.reference == reference)) is not None:
+        return False
+    journal = JournalEntry(kind=kind, campaign_id=campaign_id, donation_id=donation_id,
+                           reference=reference, created_at=now)
+    session.add(journal)
+    session.flush()
+    session.add_all(Posting(journal_id=journal.id, account=p.account, amount=p.amount) for p in postings)
+    return True
+
+
+def account_balance(session, account):
+    return int(session.scalar(
+        select(func.coalesce(func.sum(Posting.amount), 0)).where(Posting.account == account)
+    ))
+
+
 def escrow_balance(session, campaign_id):
     """What the platform still owes a campaign: the escrow account's credit balance."""
     return -int(session.scalar(

@@ -8,6 +8,11 @@ DONATION_SUCCEEDED = "donation.succeeded"
 DONATION_FAILED = "donation.failed"
 DONATION_REFUNDED = "donation.refunded"
 PAYOUT_CREATED = "payout.created"
+MATCH_APPLIED = "match.applied"
+MATCH_RELEASED = "match.released"
+POOL_CREATED = "pool.created"
+POOL_EXHAUSTED = "pool.exhausted"
+POOL_EXPIRED = "pool.expired"
 
 
 def backer_ref(key, campaign_id, donor_id):

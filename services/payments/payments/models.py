@@ -32,6 +32,9 @@ class Donation(Base):
     campaign_title: Mapped[str] = mapped_column(String(120), nullable=False)
     campaign_category: Mapped[str] = mapped_column(String(32), nullable=False)
     campaign_region: Mapped[str] = mapped_column(String(8), nullable=False)
+    # The campaign was live when the gift was made: only such gifts are matched.
+    campaign_live: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    recurring_plan_id: Mapped[str | None] = mapped_column(String(36), index=True)
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
     updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
 
@@ -143,3 +146,91 @@ class OutboxRecord(OutboxRecordMixin, Base):
 
 class ProcessedEvent(ProcessedEventMixin, Base):
     pass
+
+
+class MatchingPool(Base):
+    """A patron's matching budget (contract §5). ``remaining_amount`` is what may still be
+    matched: budget − net matched − returned to the patron; it never goes below zero because
+    every change happens under this row's lock (SELECT … FOR UPDATE)."""
+
+    __tablename__ = "matching_pools"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    patron_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    budget_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    ratio: Mapped[int] = mapped_column(Integer, nullable=False)
+    cap_per_donation: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cap_per_campaign: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    categories: Mapped[str] = mapped_column(Text, nullable=False, default="[]")  # JSON list
+    regions: Mapped[str] = mapped_column(Text, nullable=False, default="[]")  # JSON list
+    expires_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+    remaining_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    matched_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)  # net of releases
+    returned_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    # pending (3-D Secure under way) → active ⇄ exhausted → expired
+    status: Mapped[str] = mapped_column(String(12), nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    charge_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (Index("ix_matching_pools_status_created", "status", "created_at", "id"),)
+
+
+class Match(Base):
+    """What one pool matched of one donation, and how much of it went back to the pool."""
+
+    __tablename__ = "matches"
+
+    donation_id: Mapped[str] = mapped_column(ForeignKey("donations.id"), primary_key=True)
+    pool_id: Mapped[str] = mapped_column(ForeignKey("matching_pools.id"), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    campaign_region: Mapped[str] = mapped_column(String(8), nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    released_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    created_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (Index("ix_matches_pool_campaign", "pool_id", "campaign_id"),)
+
+
+class PoolReturn(Base):
+    """Unused budget given back to the patron at expiry, keyed ``pool-expiry:<pool id>`` (and
+    ``…:<n>`` for money released into the pool after it expired). Written ``pending`` when
+    the amount is taken off the pool, ``succeeded`` once the provider refunded it."""
+
+    __tablename__ = "pool_returns"
+
+    reference: Mapped[str] = mapped_column(String(80), primary_key=True)
+    pool_id: Mapped[str] = mapped_column(ForeignKey("matching_pools.id"), nullable=False, index=True)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)  # pending | succeeded
+    provider_refund_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class RecurringPlan(Base):
+    """A monthly gift. Period 0 is charged when the plan is made; period n falls due n months
+    after ``anchor_at``. Each attempt is one donation whose id derives from
+    ``recurring:<plan>:<period>:<attempt>``, and is claimed by a conditional UPDATE on
+    (period, attempt), so several instances sweeping at once charge each period once."""
+
+    __tablename__ = "recurring_plans"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    donor_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    campaign_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    payment_token: Mapped[str] = mapped_column(String(200), nullable=False)
+    anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)  # active | cancelled
+    period: Mapped[int] = mapped_column(Integer, nullable=False)  # the next period to charge
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # failures this period
+    anchor_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+    next_charge_at: Mapped[object | None] = mapped_column(DateTime(timezone=True), index=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(128))
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)

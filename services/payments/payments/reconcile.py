@@ -20,7 +20,7 @@ from demeu_common.db import make_engine
 
 from payments import bookkeeping
 from payments.domain import ledger
-from payments.models import Donation, JournalEntry, Posting, Refund
+from payments.models import Donation, JournalEntry, Match, MatchingPool, PoolReturn, Posting, Refund
 from payments.providers.sandbox import SandboxProvider
 
 CAPTURED = ("succeeded", "partially_refunded", "refunded")
@@ -73,6 +73,20 @@ def reconcile(session, settlements, now=None, grace=timedelta(minutes=5)):
                              "captured_amount": donation.captured_amount})
         escrow_expected[donation.campaign_id] += expected_captured - settled_refunds[donation.id]
 
+    # Matches: what pools put into a campaign's escrow, less what went back to them.
+    for campaign_id, net in session.execute(
+        select(Match.campaign_id, func.sum(Match.amount - Match.released_amount)).group_by(Match.campaign_id)
+    ):
+        escrow_expected[campaign_id] += int(net)
+    pools = {p.id: p for p in session.scalars(select(MatchingPool))}
+    pool_returns = {r.reference: r for r in session.scalars(select(PoolReturn))}
+    for pool in pools.values():
+        balance = int(balances.get(ledger.pool_account(pool.id)) or 0)
+        in_flight = sum(r.amount for r in pool_returns.values() if r.pool_id == pool.id and r.status == "pending")
+        if pool.status != "pending" and balance != -(pool.remaining_amount + in_flight):
+            problems.append({"pool_id": pool.id, "problem": "pool account differs from its remaining budget",
+                             "pool_balance": balance, "remaining_amount": pool.remaining_amount})
+
     # Escrow: what donations say is owed, less payouts, equals the escrow account.
     payouts = defaultdict(int)
     for campaign_id, amount in session.execute(
@@ -100,6 +114,12 @@ def reconcile(session, settlements, now=None, grace=timedelta(minutes=5)):
         if operation["kind"] == "charge":
             charged += operation["amount"]
             seen_charges.add(operation["reference"])
+            if operation["reference"].startswith("pool:"):
+                pool = pools.get(operation["reference"][len("pool:"):])
+                if pool is None or pool.budget_amount != operation["amount"]:
+                    problems.append({"operation_id": operation["operation_id"],
+                                     "problem": "provider charge without a matching pool", "amount": operation["amount"]})
+                continue
             donation = donations.get(operation["reference"])
             if donation is None:
                 problems.append({"operation_id": operation["operation_id"],
@@ -113,6 +133,13 @@ def reconcile(session, settlements, now=None, grace=timedelta(minutes=5)):
                                  "provider_amount": operation["amount"], "captured_amount": donation.captured_amount})
         elif operation["kind"] == "refund":
             refunded_at_provider += operation["amount"]
+            if operation["reference"].startswith("pool-expiry:"):
+                pool_return = pool_returns.get(operation["reference"])
+                if pool_return is None or pool_return.amount != operation["amount"]:
+                    problems.append({"operation_id": operation["operation_id"],
+                                     "problem": "provider refund of a pool we have no record of",
+                                     "amount": operation["amount"]})
+                continue
             refund = refunds.get(operation["reference"])
             if refund is None:
                 problems.append({"operation_id": operation["operation_id"],

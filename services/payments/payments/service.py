@@ -1,13 +1,15 @@
 """The payments service: Nameko entrypoints only. Money moves in one transaction with its
 ledger postings, its public chain link, its outbox event and its idempotency answer."""
+import base64
 import json
 import logging
+from datetime import timedelta, timezone
 
 from nameko.dependency_providers import Config
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from demeu_common.clock import Clock, isoformat
+from demeu_common.clock import Clock, as_utc, isoformat
 from demeu_common.db import Database
 from demeu_common.entrypoints import event_handler, rpc
 from demeu_common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
@@ -19,13 +21,15 @@ from demeu_common.rpc import TimedRpcProxy
 from demeu_common.schemas import load
 from demeu_common.logs import RequestContext
 
-from payments import bookkeeping, events, keys
+from payments import bookkeeping, events, keys, pools, receipts
 from payments.dependencies import Provider
-from payments.domain import idempotency, ledger, signatures
-from payments.models import (Base, ChainEntry, Donation, OutboxRecord, ProcessedEvent, ProviderWebhook,
-                             Refund)
+from payments.domain import idempotency, ledger, matching, recurring, signatures
+from payments.entrypoints import sweep
+from payments.models import (Base, ChainEntry, Donation, MatchingPool, OutboxRecord, PoolReturn, ProcessedEvent,
+                             ProviderWebhook, RecurringPlan, Refund)
 from payments.providers import DECLINED, PENDING, SUCCEEDED
-from payments.schemas import DonationRequestSchema, RefundRequestSchema, donation_view, public_donation_view
+from payments.schemas import (DonationRequestSchema, MatchingPoolRequestSchema, RecurringDonationRequestSchema,
+                              RefundRequestSchema, donation_view, public_donation_view, recurring_view)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,13 @@ def payout_reference(campaign_id):
 
 
 REFUNDABLE = ("succeeded", "partially_refunded")
+POOL_SWEEP_SECONDS = 30  # default; config POOL_SWEEP_SECONDS overrides
+RECURRING_SWEEP_SECONDS = 60  # default; config RECURRING_SWEEP_SECONDS overrides
+SWEEP_BATCH = 200
+MAX_POOL_LIFETIME = timedelta(days=5 * 366)
+# A pool return or monthly charge left half-way (a crash, a provider away) is resumed by a
+# later sweep once it is this old, so a healthy sweep in flight is never doubled.
+RESUME_AFTER = timedelta(seconds=60)
 
 PAYMENT_DECLINED = DomainError("The card was declined; nothing was charged.",
                                code="payment_declined", status=402)
@@ -79,7 +90,27 @@ class PaymentsService(HealthRpc):
             raise
         return answer
 
-    def _donate(self, actor, campaign_id, data, donation_id, idempotency_key):
+    def _keyed(self, user_id, idempotency_key, fingerprint, work):
+        """Run ``work()`` → ``{"status", "body"}`` under an Idempotency-Key (contract §2): a
+        refusal is an answer kept for the key; a 5xx or a crash keeps nothing."""
+        replay = keys.begin(self.db.Session, user_id, idempotency_key, fingerprint, self.clock.now())
+        if replay is not None:
+            return replay
+        try:
+            return work()
+        except DomainError as error:
+            if error.status >= 500:
+                keys.release(self.db.Session, user_id, idempotency_key)
+                raise
+            answer = {"status": error.status, "body": error.to_problem()}
+            with self.db.get_session() as session:
+                keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
+            return answer
+        except Exception:
+            keys.release(self.db.Session, user_id, idempotency_key)
+            raise
+
+    def _donate(self, actor, campaign_id, data, donation_id, idempotency_key, recurring_plan_id=None):
         user_id = actor["user_id"]
         reward_id = str(data["reward_id"]) if data.get("reward_id") else None
         with self.db.get_session() as session:
@@ -102,6 +133,7 @@ class PaymentsService(HealthRpc):
             captured_amount=0, refunded_amount=0, charge_id=charge.charge_id,
             campaign_owner_id=campaign["owner_id"], campaign_title=campaign["title"],
             campaign_category=campaign["category"], campaign_region=campaign["region"],
+            campaign_live=campaign.get("status", "live") == "live", recurring_plan_id=recurring_plan_id,
             created_at=now, updated_at=now,
         )
         with self.db.get_session() as session:
@@ -133,6 +165,8 @@ class PaymentsService(HealthRpc):
             public_amount=donation.amount,
         )
         self.outbox.record(session, events.DONATION_SUCCEEDED, self._payload(donation), subject=donation.id)
+        # Matched at once, in the same transaction as the capture: both land or neither.
+        pools.apply_matches(session, self.outbox, donation, now)
 
     # --- 3-D Secure: the provider's signed webhook -------------------------------------------
 
@@ -157,7 +191,9 @@ class PaymentsService(HealthRpc):
             ).rowcount
             if not claimed:
                 return {"received": True, "duplicate": True}
-            if event_type == "charge.succeeded":
+            if event_type == "charge.succeeded" and str(event.get("reference", "")).startswith("pool:"):
+                self._confirm_pool_charge(session, event, now)
+            elif event_type == "charge.succeeded":
                 donation = session.scalars(
                     select(Donation).where(Donation.id == str(event.get("reference"))).with_for_update()
                 ).one_or_none()
@@ -277,6 +313,8 @@ class PaymentsService(HealthRpc):
             donation, amount=refund.amount, refund_amount=refund.amount, refunded_total=refunded_total,
             captured_amount=donation.captured_amount, refund_reference=refund.reference,
         ), subject=donation.id)
+        # Its matches go back to their pools, in proportion, in the same transaction.
+        pools.release_matches(session, self.outbox, donation, refund.reference, refunded_total, now)
 
     def _unreserve(self, reference):
         """The provider refunded nothing: give the reserved amount back."""
@@ -406,6 +444,26 @@ class PaymentsService(HealthRpc):
             return donation_view(donation)
 
     @rpc
+    def donation_receipt(self, actor, donation_id, fmt="json"):
+        """The donor's (or an admin's) receipt: the gift, its ledger entries and the chain
+        proof from its first entry to the campaign's head. ``fmt="pdf"`` answers
+        ``{"content_type", "filename", "data_base64"}`` (bytes do not cross RPC as JSON)."""
+        with self.db.get_session() as session:
+            donation = self._visible_donation(session, actor, donation_id)
+            receipt = receipts.build(session, donation, self.clock.now())
+        if fmt != "pdf":
+            return receipt
+        return {"content_type": "application/pdf", "filename": f"demeu-receipt-{receipt['donation_id']}.pdf",
+                "data_base64": base64.b64encode(receipts.render_pdf(receipt)).decode("ascii")}
+
+    def _visible_donation(self, session, actor, donation_id):
+        donation = session.get(Donation, str(donation_id))
+        is_admin = "admin" in (actor.get("roles") or ())
+        if donation is None or (donation.donor_id != actor.get("user_id") and not is_admin):
+            raise NotFound("No such donation.", code="donation_not_found")
+        return donation
+
+    @rpc
     def list_my_donations(self, actor, limit=20, cursor=None):
         query = select(Donation).where(Donation.donor_id == actor["user_id"])
         return self._page(query, limit, cursor, donation_view)
@@ -455,3 +513,274 @@ class PaymentsService(HealthRpc):
                     })
         return report
 
+
+    # --- patronage: matching pools (contract §5) -------------------------------------------
+
+    @rpc
+    def create_pool(self, actor, body, idempotency_key):
+        """Open a matching pool, charging its budget to the patron through the same keyed
+        payment path as a donation. Returns ``{"status", "body"}``, kept for the key."""
+        data = load(MatchingPoolRequestSchema(), body)
+        now = self.clock.now()
+        try:
+            data["expires_at"] = data["expires_at"].astimezone(timezone.utc)  # stored and shown in UTC
+        except (OverflowError, ValueError):
+            data["expires_at"] = None
+        if data["expires_at"] is None or not now < data["expires_at"] <= now + MAX_POOL_LIFETIME:
+            raise ValidationFailed("The pool must expire in the future, within five years.",
+                                   errors={"expires_at": ["Must be later than now and within five years."]})
+        user_id = actor["user_id"]
+        fingerprint = idempotency.fingerprint("pool", "", body)
+        pool_id = keys.derived_id(user_id, idempotency_key, "pool")
+
+        def work():
+            return self._open_pool(user_id, data, pool_id, idempotency_key)
+
+        return self._keyed(user_id, idempotency_key, fingerprint, work)
+
+    def _open_pool(self, user_id, data, pool_id, idempotency_key):
+        with self.db.get_session() as session:
+            earlier = session.get(MatchingPool, pool_id)
+            if earlier is not None:  # a retry taking over a crashed attempt
+                return self._pool_answer(session, earlier, idempotency_key)
+        charge = self.provider.charge(f"pool:{pool_id}", data["payment_method"]["token"],
+                                      data["budget_amount"], "KZT")
+        if charge.status == DECLINED:
+            raise PAYMENT_DECLINED  # nothing created, the answer kept for the key
+        now = self.clock.now()
+        pool = MatchingPool(
+            id=pool_id, patron_id=user_id, name=data["name"], budget_amount=data["budget_amount"],
+            ratio=data["ratio"], cap_per_donation=data["cap_per_donation"],
+            cap_per_campaign=data["cap_per_campaign"],
+            categories=json.dumps(sorted(set(data["categories"]))), regions=json.dumps(sorted(set(data["regions"]))),
+            expires_at=data["expires_at"], remaining_amount=data["budget_amount"], matched_amount=0,
+            returned_amount=0, status=matching.PENDING, currency="KZT", charge_id=charge.charge_id,
+            created_at=now, updated_at=now,
+        )
+        with self.db.get_session() as session:
+            session.add(pool)
+            if charge.status == SUCCEEDED:
+                pools.fund(session, self.outbox, pool, now)
+            return self._pool_answer(session, pool, idempotency_key)
+
+    def _pool_answer(self, session, pool, idempotency_key):
+        answer = {"status": 201, "body": pools.pool_view(pool)}
+        keys.complete(session, pool.patron_id, idempotency_key, answer["status"], answer["body"])
+        return answer
+
+    def _confirm_pool_charge(self, session, event, now):
+        """3-D Secure passed for a pool's budget: fund and open it."""
+        pool_id = str(event["reference"])[len("pool:"):]
+        pool = session.scalars(select(MatchingPool).where(MatchingPool.id == pool_id).with_for_update()).one_or_none()
+        if pool is None:
+            raise NotFound("No pool for this charge yet.", code="pool_not_found")
+        if pool.charge_id != event.get("charge_id"):
+            raise ValidationFailed("The charge does not belong to this pool.", code="invalid_webhook")
+        if pool.status == matching.PENDING:
+            pools.fund(session, self.outbox, pool, now)
+
+    @rpc
+    def get_pool(self, pool_id):
+        with self.db.get_session() as session:
+            pool = session.get(MatchingPool, str(pool_id))
+            if pool is None or pool.status == matching.PENDING:
+                raise NotFound("No such matching pool.", code="pool_not_found")
+            return pools.pool_view(pool, self.clock.now())
+
+    @rpc
+    def list_pools(self, status=None, limit=20, cursor=None):
+        now = self.clock.now()
+        query = select(MatchingPool).where(MatchingPool.status != matching.PENDING)
+        if status == matching.ACTIVE:
+            query = query.where(MatchingPool.status == matching.ACTIVE, MatchingPool.expires_at > now)
+        elif status == matching.EXHAUSTED:
+            query = query.where(MatchingPool.status == matching.EXHAUSTED, MatchingPool.expires_at > now)
+        elif status == matching.EXPIRED:
+            query = query.where((MatchingPool.status == matching.EXPIRED) | (MatchingPool.expires_at <= now))
+        elif status is not None:
+            raise ValidationFailed("Unknown pool status.", errors={"status": [
+                f"Must be one of: {', '.join(matching.STATUSES)}."]})
+        with self.db.get_session() as session:
+            return newest_first_page(session, query, MatchingPool.created_at, MatchingPool.id, limit, cursor,
+                                     lambda pool: pools.pool_view(pool, now))
+
+    @rpc
+    def list_my_pools(self, actor, limit=20, cursor=None):
+        """The patron's pools, each with what it matched (net of releases) per campaign and
+        per region."""
+        now = self.clock.now()
+        query = select(MatchingPool).where(MatchingPool.patron_id == actor["user_id"])
+        with self.db.get_session() as session:
+            page = newest_first_page(session, query, MatchingPool.created_at, MatchingPool.id, limit, cursor,
+                                     lambda pool: pools.pool_view(pool, now))
+            by_campaign, by_region = pools.patron_breakdown(session, [p["id"] for p in page["items"]])
+        for item in page["items"]:
+            item["matched_by_campaign"] = [{"campaign_id": c, "matched_amount": a}
+                                           for c, a in sorted(by_campaign[item["id"]].items())]
+            item["matched_by_region"] = [{"region": r, "matched_amount": a}
+                                         for r, a in sorted(by_region[item["id"]].items())]
+        return page
+
+    @sweep("POOL_SWEEP_SECONDS", POOL_SWEEP_SECONDS)
+    def sweep_pools(self):
+        """Give the unused budget of every expired pool back to its patron, once: each pool
+        is claimed under its row lock, so of several instances sweeping one does it; the
+        provider refund is keyed ``pool-expiry:<id>``. A return left pending (the provider
+        was away) is finished by a later sweep."""
+        now = self.clock.now()
+        with self.db.get_session() as session:
+            due = session.scalars(select(MatchingPool.id).where(pools.due_for_return(now))
+                                  .order_by(MatchingPool.expires_at, MatchingPool.id).limit(SWEEP_BATCH)).all()
+            stale = session.scalars(select(PoolReturn.reference).where(
+                PoolReturn.status == "pending", PoolReturn.updated_at <= now - RESUME_AFTER)).all()
+        for pool_id in due:
+            try:
+                with self.db.get_session() as session:
+                    pool_return = pools.claim_return(session, self.outbox, pool_id, now)
+                    reference = pool_return.reference if pool_return is not None else None
+                if reference:
+                    self._finish_pool_return(reference)
+            except Exception:  # one bad pool must not keep the others; retried next tick
+                log.exception("could not return the budget of pool %s", pool_id)
+        for reference in stale:
+            try:
+                self._finish_pool_return(reference)
+            except Exception:
+                log.exception("could not finish pool return %s", reference)
+
+    def _finish_pool_return(self, reference):
+        with self.db.get_session() as session:
+            pool_return = session.get(PoolReturn, reference)
+            if pool_return is None or pool_return.status != "pending":
+                return
+            pool = session.get(MatchingPool, pool_return.pool_id)
+            charge_id, amount, currency = pool.charge_id, pool_return.amount, pool.currency
+        result = self.provider.refund(charge_id, reference, amount, currency)
+        with self.db.get_session() as session:
+            pools.settle_return(session, reference, result.refund_id, self.clock.now())
+
+    # --- monthly gifts ---------------------------------------------------------------------
+
+    @rpc
+    def create_recurring(self, actor, campaign_id, body, idempotency_key):
+        """A monthly gift: the first month is charged now, as a normal donation; the plan
+        follows only when that charge went through. Returns ``{"status", "body"}``."""
+        data = load(RecurringDonationRequestSchema(), body)
+        user_id = actor["user_id"]
+        fingerprint = idempotency.fingerprint("recurring", str(campaign_id), body)
+        plan_id = keys.derived_id(user_id, idempotency_key, "recurring")
+
+        def work():
+            return self._start_plan(actor, str(campaign_id), data, plan_id, idempotency_key)
+
+        return self._keyed(user_id, idempotency_key, fingerprint, work)
+
+    def _start_plan(self, actor, campaign_id, data, plan_id, idempotency_key):
+        user_id = actor["user_id"]
+        reference = recurring.charge_reference(plan_id, 0)
+        donation_id = keys.derived_id(user_id, reference, "donation")
+        gift = {"amount": data["amount"], "payment_method": data["payment_method"],
+                "anonymous": data["anonymous"], "reward_id": None, "message": None}
+        # The donation's own key answer goes nowhere (no key row is named ``reference``):
+        # the answer kept for the caller's key is the plan's.
+        first = self._donate(actor, campaign_id, gift, donation_id, reference, recurring_plan_id=plan_id)
+        with self.db.get_session() as session:
+            if first["status"] != 201:
+                keys.complete(session, user_id, idempotency_key, first["status"], first["body"])
+                return first
+            plan = session.get(RecurringPlan, plan_id)
+            if plan is None:
+                now = self.clock.now()
+                anchor = as_utc(session.get(Donation, donation_id).created_at)
+                period, attempt, next_at = recurring.after_success(anchor, 0)
+                plan = RecurringPlan(
+                    id=plan_id, donor_id=user_id, campaign_id=first["body"]["campaign_id"], amount=data["amount"],
+                    currency=first["body"]["currency"], payment_token=data["payment_method"]["token"],
+                    anonymous=data["anonymous"], status=recurring.ACTIVE, period=period, attempt=attempt,
+                    anchor_at=anchor, next_charge_at=next_at, created_at=now, updated_at=now,
+                )
+                session.add(plan)
+            answer = {"status": 201, "body": dict(recurring_view(plan), first_donation=first["body"])}
+            keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
+            return answer
+
+    @rpc
+    def cancel_recurring(self, actor, plan_id):
+        """The donor, or an admin, ends a monthly gift (what was given stays given)."""
+        is_admin = "admin" in (actor.get("roles") or ())
+        with self.db.get_session() as session:
+            plan = session.scalars(select(RecurringPlan).where(RecurringPlan.id == str(plan_id))
+                                   .with_for_update()).one_or_none()
+            if plan is None or (plan.donor_id != actor.get("user_id") and not is_admin):
+                raise NotFound("No such monthly gift.", code="recurring_donation_not_found")
+            if plan.status == recurring.ACTIVE:
+                plan.status, plan.next_charge_at, plan.updated_at = recurring.CANCELLED, None, self.clock.now()
+                plan.cancelled_by = actor["user_id"]
+                plan.cancel_reason = "cancelled_by_donor" if plan.donor_id == actor["user_id"] else "cancelled_by_admin"
+            return recurring_view(plan)
+
+    @rpc
+    def list_my_recurring(self, actor, limit=20, cursor=None):
+        query = select(RecurringPlan).where(RecurringPlan.donor_id == actor["user_id"])
+        with self.db.get_session() as session:
+            return newest_first_page(session, query, RecurringPlan.created_at, RecurringPlan.id, limit, cursor,
+                                     recurring_view)
+
+    @sweep("RECURRING_SWEEP_SECONDS", RECURRING_SWEEP_SECONDS)
+    def sweep_recurring(self):
+        """Charge every monthly gift that fell due. Each (plan, period, attempt) is claimed by
+        one conditional UPDATE, so of several instances one charges it; the charge itself is
+        a donation whose id derives from ``recurring:<plan>:<period>``, so even a retry after a
+        crash charges the card once."""
+        now = self.clock.now()
+        with self.db.get_session() as session:
+            due = session.execute(
+                select(RecurringPlan.id, RecurringPlan.period, RecurringPlan.attempt)
+                .where(RecurringPlan.status == recurring.ACTIVE, RecurringPlan.next_charge_at <= now)
+                .order_by(RecurringPlan.next_charge_at, RecurringPlan.id).limit(SWEEP_BATCH)
+            ).all()
+        for plan_id, period, attempt in due:
+            try:
+                self._charge_period(plan_id, period, attempt, now)
+            except Exception:  # one plan must not hold up the others; its lease ends, and it is retried
+                log.exception("could not charge monthly gift %s for period %s", plan_id, period)
+
+    def _charge_period(self, plan_id, period, attempt, now):
+        with self.db.get_session() as session:
+            claimed = session.execute(
+                update(RecurringPlan)
+                .where(RecurringPlan.id == plan_id, RecurringPlan.status == recurring.ACTIVE,
+                       RecurringPlan.period == period, RecurringPlan.attempt == attempt,
+                       RecurringPlan.next_charge_at <= now)
+                .values(next_charge_at=now + RESUME_AFTER, updated_at=now)  # a lease, in case we crash
+            ).rowcount
+            plan = session.get(RecurringPlan, plan_id) if claimed else None
+        if plan is None:
+            return  # another instance has it
+        actor = {"user_id": plan.donor_id, "roles": []}
+        reference = recurring.charge_reference(plan.id, period, attempt)
+        gift = {"amount": plan.amount, "payment_method": {"type": "card", "token": plan.payment_token},
+                "anonymous": plan.anonymous, "reward_id": None, "message": None}
+        try:
+            answer = self._donate(actor, plan.campaign_id, gift, keys.derived_id(plan.donor_id, reference, "donation"),
+                                  reference, recurring_plan_id=plan.id)
+        except DomainError as error:
+            if error.status >= 500:
+                raise  # the provider or campaigns is away: the lease ends and the sweep tries again
+            answer = {"status": error.status, "body": error.to_problem()}
+        with self.db.get_session() as session:
+            query = update(RecurringPlan).where(RecurringPlan.id == plan.id, RecurringPlan.period == period,
+                                                RecurringPlan.attempt == attempt,
+                                                RecurringPlan.status == recurring.ACTIVE)
+            if answer["status"] == 201:
+                next_period, next_attempt, next_at = recurring.after_success(as_utc(plan.anchor_at), period)
+                values = {"period": next_period, "attempt": next_attempt, "next_charge_at": next_at}
+            elif answer["status"] == 402:
+                status, failures, next_at = recurring.after_decline(attempt, now)
+                values = {"status": status, "attempt": failures, "next_charge_at": next_at}
+                if status == recurring.CANCELLED:
+                    values["cancel_reason"] = "payment_failed"
+            else:  # the campaign no longer takes gifts (ended, failed, hidden): the plan ends
+                values = {"status": recurring.CANCELLED, "next_charge_at": None,
+                          "cancel_reason": "campaign_not_live"}
+            session.execute(query.values(updated_at=now, **values))
