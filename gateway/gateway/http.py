@@ -125,6 +125,7 @@ class ApiWsgiApp(WsgiApp):
             adapter = self.url_map.bind_to_environ(environ)
             provider, values = adapter.match()
             request.path_values = values
+            request.url_adapter = adapter
             response = provider.handle_request(request)
         except HttpProblem as problem:
             response = problem.response()
@@ -218,6 +219,8 @@ class Route(HttpRequestHandler):
         response = super().handle_request(request)
         if request.method in ("GET", "HEAD") and response.status_code == 200:
             response = with_etag(request, response)
+        elif response.status_code == 201 and "Location" not in response.headers:
+            with_location(request, response)
         return response
 
     def _prepare(self, request):
@@ -267,6 +270,25 @@ class Route(HttpRequestHandler):
         log.error("unhandled error in %s %s", self.method, self.url, exc_info=exc)
         return problem_response(500, "internal_error", "Internal error",
                                 "Something went wrong on our side; nothing was changed by this answer.")
+
+
+def with_location(request, response):
+    """A 201 whose route did not say where the new thing lives gets ``Location`` anyway when
+    the API has a read for it right below the collection it was posted to (``POST /v1/x`` →
+    ``GET /v1/x/{id}``)."""
+    try:
+        new_id = json.loads(response.get_data()).get("id")
+    except (ValueError, AttributeError):
+        return
+    adapter = getattr(request, "url_adapter", None)
+    if not isinstance(new_id, str) or not new_id or adapter is None or "/" in new_id:
+        return
+    candidate = f"{request.path.rstrip('/')}/{new_id}"
+    try:
+        adapter.match(candidate, method="GET")
+    except HTTPException:
+        return
+    response.headers["Location"] = candidate
 
 
 def with_etag(request, response):

@@ -105,6 +105,9 @@ def test_talent_objects_of_others_are_404(api, bearer):
         assert_not_found(requests.post(f"{api}/v1/applications/{application.json()['id']}/{action}",
                                        headers=stranger))
     assert_not_found(requests.get(f"{api}/v1/talents/00000000-0000-0000-0000-000000000000", headers=stranger))
+    # every 201 says where the new thing can be read, even when its route did not
+    assert profile.headers["Location"] == f"/v1/talents/{profile.json()['id']}"
+    assert requests.get(f"{api}{profile.headers['Location']}", headers=talent).status_code == 200
 
 
 @pytest.mark.parametrize("method, path, allowed_role", [
