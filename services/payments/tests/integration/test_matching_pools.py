@@ -85,6 +85,8 @@ def chain(rpc, campaign_id):
 
 
 def assert_books_balance(rpc, database_url):
+    # campaigns' totals follow payments' events, a moment later
+    wait_for(lambda: rpc.payments.ledger_check()["mismatches"] == [], message="campaign totals equal the ledger")
     check = rpc.payments.ledger_check()
     assert check["balanced"] and check["mismatches"] == [], check
     engine = make_engine(database_url)
@@ -268,7 +270,6 @@ def test_expiry_returns_the_unused_budget_exactly_once_with_two_instances(
         engine.dispose()
     assert sorted(returns) == sorted([(f"pool-expiry:{pool['id']}", 25_000),
                                       (f"pool-expiry:{pool['id']}:1", 15_000)])
-    wait_for(lambda: rpc_client.payments.ledger_check()["balanced"], message="balanced")
     assert_books_balance(rpc_client, database_url_for("payments"))
 
 
@@ -285,3 +286,31 @@ def test_the_patron_sees_matched_amounts_per_campaign_and_region(platform, rpc_c
                                             {"region": "KZ-79", "matched_amount": 4_000}]
     assert sorted(c["matched_amount"] for c in mine[0]["matched_by_campaign"]) == [3_000, 4_000]
     assert rpc_client.payments.list_my_pools(DONOR)["items"] == []
+
+
+def test_a_budget_behind_3_d_secure_opens_the_pool_when_the_provider_confirms(
+        container_factory, service_config, start_payments, clock, rpc_client, amqp_uri, collect_events,
+        database_url_for):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("payments_3ds", Path(__file__).with_name("test_three_d_secure.py"))
+    three_ds = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(three_ds)
+    clock.current = datetime.now(timezone.utc)  # the webhook's signature is checked against it
+    relay = three_ds.WebhookRelay(amqp_uri)
+    try:
+        container_factory(CampaignsService, service_config("campaigns")).start()
+        start_payments(PROVIDER_WEBHOOK_URL=relay.url, PROVIDER_WEBHOOK_SECRET=three_ds.SECRET)
+        events = collect_events("payments")
+        campaign = make_live(rpc_client)
+        answer = rpc_client.payments.create_pool(PATRON, pool_body(token="tok_3ds"), "pool-3ds")
+        assert answer["status"] == 201 and answer["body"]["status"] == "pending"
+        pool_id = answer["body"]["id"]
+        events.wait_for("pool.created", timeout=15)
+        assert rpc_client.payments.get_pool(pool_id)["status"] == "active"
+        donate(rpc_client, campaign, "d-1", amount=1_000)
+        assert chain(rpc_client, campaign["id"]) == [("donation", 1_000), ("match", 1_000)]
+        assert_books_balance(rpc_client, database_url_for("payments"))
+    finally:
+        relay.close()
