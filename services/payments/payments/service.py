@@ -70,25 +70,10 @@ class PaymentsService(HealthRpc):
         """Returns ``{"status", "body"}``: the answer to give, and to give again for the same key."""
         data = load(DonationRequestSchema(), body)
         user_id = actor["user_id"]
-        now = self.clock.now()
         fingerprint = idempotency.fingerprint("donate", campaign_id, body)
-        replay = keys.begin(self.db.Session, user_id, idempotency_key, fingerprint, now)
-        if replay is not None:
-            return replay
         donation_id = keys.derived_id(user_id, idempotency_key, "donation")
-        try:
-            answer = self._donate(actor, campaign_id, data, donation_id, idempotency_key)
-        except DomainError as error:
-            if error.status >= 500:
-                keys.release(self.db.Session, user_id, idempotency_key)
-                raise
-            answer = {"status": error.status, "body": error.to_problem()}
-            with self.db.get_session() as session:
-                keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
-        except Exception:
-            keys.release(self.db.Session, user_id, idempotency_key)
-            raise
-        return answer
+        return self._keyed(user_id, idempotency_key, fingerprint,
+                           lambda: self._donate(actor, campaign_id, data, donation_id, idempotency_key))
 
     def _keyed(self, user_id, idempotency_key, fingerprint, work):
         """Run ``work()`` → ``{"status", "body"}`` under an Idempotency-Key (contract §2): a
@@ -220,9 +205,6 @@ class PaymentsService(HealthRpc):
         data = load(RefundRequestSchema(), body)
         user_id = actor["user_id"]
         fingerprint = idempotency.fingerprint("refund", str(donation_id), body)
-        replay = keys.begin(self.db.Session, user_id, idempotency_key, fingerprint, self.clock.now())
-        if replay is not None:
-            return replay
         reference = f"refund:{keys.derived_id(user_id, idempotency_key, 'refund')}"
 
         def complete(session, donation):
@@ -230,19 +212,8 @@ class PaymentsService(HealthRpc):
             keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
             return answer
 
-        try:
-            return self._refund(str(donation_id), data.get("amount"), reference, complete)
-        except DomainError as error:
-            if error.status >= 500:
-                keys.release(self.db.Session, user_id, idempotency_key)
-                raise
-            answer = {"status": error.status, "body": error.to_problem()}
-            with self.db.get_session() as session:
-                keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
-            return answer
-        except Exception:
-            keys.release(self.db.Session, user_id, idempotency_key)
-            raise
+        return self._keyed(user_id, idempotency_key, fingerprint,
+                           lambda: self._refund(str(donation_id), data.get("amount"), reference, complete))
 
     def _refund(self, donation_id, amount, reference, complete=None):
         """Refund ``amount`` (None: all that is left) of a donation under ``reference``, once.
@@ -345,10 +316,8 @@ class PaymentsService(HealthRpc):
         campaign_id = str(campaign_id)
         user_id = actor["user_id"]
         fingerprint = idempotency.fingerprint("payout", campaign_id, {})
-        replay = keys.begin(self.db.Session, user_id, idempotency_key, fingerprint, self.clock.now())
-        if replay is not None:
-            return replay
-        try:
+
+        def work():
             campaign = self.campaigns.get_campaign(actor, campaign_id)
             if campaign["status"] != "succeeded":
                 raise Conflict(f"Only a succeeded campaign is paid out; this one is {campaign['status']}.",
@@ -358,17 +327,8 @@ class PaymentsService(HealthRpc):
                 answer = {"status": 201, "body": self._pay_out(session, campaign, payout_id)}
                 keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
             return answer
-        except DomainError as error:
-            if error.status >= 500:
-                keys.release(self.db.Session, user_id, idempotency_key)
-                raise
-            answer = {"status": error.status, "body": error.to_problem()}
-            with self.db.get_session() as session:
-                keys.complete(session, user_id, idempotency_key, answer["status"], answer["body"])
-            return answer
-        except Exception:
-            keys.release(self.db.Session, user_id, idempotency_key)
-            raise
+
+        return self._keyed(user_id, idempotency_key, fingerprint, work)
 
     def _pay_out(self, session, campaign, payout_id):
         campaign_id, now = campaign["id"], self.clock.now()
