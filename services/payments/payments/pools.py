@@ -12,7 +12,7 @@ import json
 import uuid
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from demeu_common.clock import as_utc, isoformat
 
@@ -146,7 +146,7 @@ def release_matches(session, outbox, donation, refund_reference, refunded_total,
         match.released_amount += amount
         pool.remaining_amount += amount
         pool.matched_amount -= amount
-        pool.status = matching.status_after(pool.remaining_amount, as_utc(pool.expires_at), now, pool.status)
+        pool.status = matching.status_after(pool.remaining_amount, pool.status)
         pool.updated_at = now
         bookkeeping.record(
             session, kind=ledger.MATCH_RELEASED, reference=reference,
@@ -164,8 +164,6 @@ def release_matches(session, outbox, donation, refund_reference, refunded_total,
 
 def due_for_return(now):
     """Pools whose unused money should go back to the patron now."""
-    from sqlalchemy import and_, or_
-
     return or_(
         and_(MatchingPool.status.in_((matching.ACTIVE, matching.EXHAUSTED)), MatchingPool.expires_at <= now),
         and_(MatchingPool.status == matching.EXPIRED, MatchingPool.remaining_amount > 0),

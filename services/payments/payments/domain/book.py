@@ -193,7 +193,7 @@ class Book:
             self.matches[(donation.id, pool.id)] = BookMatch(donation.id, pool.id, donation.campaign_id, amount)
             self._post(f"match:{donation.id}:{pool.id}", ledger.MATCH, donation.campaign_id,
                        ledger.match_applied(donation.campaign_id, pool.id, amount), amount, donation.id)
-            pool.status = matching.status_after(pool.remaining_amount, pool.expires_at, self.now, pool.status)
+            pool.status = matching.status_after(pool.remaining_amount, pool.status)
 
     def _release_matches(self, donation, refund_reference):
         for match in [m for m in self.matches.values() if m.donation_id == donation.id]:
@@ -205,7 +205,7 @@ class Book:
             match.released_amount += amount
             pool.remaining_amount += amount
             pool.matched_amount -= amount
-            pool.status = matching.status_after(pool.remaining_amount, pool.expires_at, self.now, pool.status)
+            pool.status = matching.status_after(pool.remaining_amount, pool.status)
             self._post(f"match-release:{refund_reference}:{pool.id}", ledger.MATCH_RELEASED, donation.campaign_id,
                        ledger.match_released(donation.campaign_id, pool.id, amount), -amount, donation.id)
 

@@ -46,8 +46,9 @@ def to_release(match, already_released, refunded_total, captured):
     return max(0, release_target(match, refunded_total, captured) - already_released)
 
 
-def status_after(remaining, expires_at, now, current):
-    """A pool's status after its remaining changed (expiry is the sweep's to decide)."""
+def status_after(remaining, current):
+    """A pool's status after its remaining changed. Expiry is the sweep's to decide: an
+    expired pool stays expired (money released into it goes back to the patron)."""
     if current == EXPIRED or current == PENDING:
         return current
     return ACTIVE if remaining > 0 else EXHAUSTED
