@@ -83,6 +83,7 @@ DONOR = {"user_id": "donor-named-1", "roles": []}
 # A donor id nobody could mistake for anything else: it must appear in no event at all.
 ANONYMOUS_DONOR = {"user_id": f"anon-donor-{uuid.uuid4().hex}", "roles": []}
 MENTOR = {"user_id": "mentor-1", "roles": ["mentor"]}
+PATRON = {"user_id": "patron-1", "roles": []}
 
 
 def campaign_body(**overrides):
@@ -102,16 +103,24 @@ CROWDFUNDING_TYPES = {
     "campaign.submitted": 3, "campaign.approved": 2, "campaign.rejected": 1,
     "campaign.succeeded": 1, "campaign.failed": 1,
     "donation.succeeded": 3, "donation.failed": 1, "donation.refunded": 2, "payout.created": 1,
+    "pool.created": 1, "match.applied": 2, "pool.exhausted": 1, "match.released": 1, "pool.expired": 1,
 }
 
 
-def drive_crowdfunding(rpc, collector):
-    """Every campaign and donation event: a keep-it-all campaign with a named, an anonymous
-    and a declined gift and a partial refund that succeeds; a rejected one; an
-    all-or-nothing one that fails and is refunded automatically."""
+def drive_crowdfunding(rpc, collector, clock):
+    """Every campaign, donation and patronage event: a keep-it-all campaign with a named, an
+    anonymous and a declined gift, matched by a pool they exhaust, a partial refund that
+    gives part of a match back, success and payout; a rejected campaign; an all-or-nothing
+    one that fails and is refunded automatically; then the pool expires."""
     kept = rpc.campaigns.create_campaign(OWNER, campaign_body())["id"]
     rpc.campaigns.submit(OWNER, kept)
     rpc.campaigns.approve(MODERATOR, kept)
+    pool = rpc.payments.create_pool(PATRON, {
+        "name": "Technology in Kyzylorda", "budget_amount": 15_000, "ratio": 1,
+        "cap_per_donation": 10_000, "cap_per_campaign": 100_000, "categories": ["technology"],
+        "regions": [], "expires_at": isoformat(clock.now() + timedelta(days=1)),
+        "payment_method": {"type": "card", "token": "tok_success"}}, "pool-1")
+    assert pool["status"] == 201, pool
     named = donate(rpc, kept, "named-1")
     assert named["status"] == 201, named
     assert donate(rpc, kept, "anon-1", donor=ANONYMOUS_DONOR, anonymous=True)["status"] == 201
@@ -133,6 +142,8 @@ def drive_crowdfunding(rpc, collector):
     rpc.campaigns.approve(MODERATOR, failing)
     assert donate(rpc, failing, "named-2")["status"] == 201
     rpc.campaigns.close(ADMIN, failing)
+    collector.wait_for("donation.refunded", 2, timeout=15)
+    clock.advance(days=2)  # payments' sweep returns what is left of the pool
 
     for event_type, count in CROWDFUNDING_TYPES.items():
         collector.wait_for(event_type, count, timeout=15)
@@ -214,10 +225,15 @@ def crowdfunding_events(container_factory, service_config, rpc_client, collect_e
     from campaigns.service import CampaignsService
     from payments.service import PaymentsService
 
-    for service in (CampaignsService, PaymentsService):
-        container_factory(service, service_config(service.name)).start()
+    from nameko.testing.utils import get_extension
+
+    clock = FrozenClock()
+    container_factory(CampaignsService, service_config("campaigns")).start()
+    payments = container_factory(PaymentsService, service_config("payments", POOL_SWEEP_SECONDS=0.2))
+    get_extension(payments, Clock).clock = clock
+    payments.start()
     collector = collect_events("campaigns", "payments", "talent")
-    drive_crowdfunding(rpc_client, collector)
+    drive_crowdfunding(rpc_client, collector, clock)
     return Collected(wait_quiet(collector), CROWDFUNDING_TYPES, [ANONYMOUS_DONOR["user_id"]])
 
 
