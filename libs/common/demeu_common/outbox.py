@@ -19,6 +19,7 @@ and declares ``outbox = Outbox(OutboxRecord)`` on its Nameko class. Inside a uni
 """
 import json
 import logging
+import os
 
 import eventlet
 from eventlet.queue import Empty, LightQueue
@@ -86,6 +87,11 @@ class Outbox(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.service_name = self.container.service_name
+        # How long the relay sleeps between polls when no commit wakes it, and the start of
+        # its backoff after a failure (config or environment OUTBOX_POLL_SECONDS).
+        poll = config.get("OUTBOX_POLL_SECONDS") or os.environ.get("OUTBOX_POLL_SECONDS")
+        if poll not in (None, ""):
+            self.poll_interval = float(poll)
         self.exchange = get_event_exchange(self.service_name, config)
         self.publisher = Publisher(amqp_uri(config), use_confirms=True, declare=[self.exchange])
         url = database_url(self.service_name, config.get("DATABASE_URL"))

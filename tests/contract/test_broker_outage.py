@@ -1,0 +1,231 @@
+"""Nothing is lost when RabbitMQ is away for a while, and nothing is doubled when a consumer
+dies mid-handler — without touching the shared broker: a service reaches RabbitMQ through a
+TCP proxy in this test, and the test cuts that proxy (every connection closed, new ones
+refused) and restores it."""
+import socket
+import threading
+import time
+import urllib.parse
+import uuid
+
+import eventlet
+import pytest
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy import text
+
+from demeu_common.db import make_engine
+from demeu_common.testing import RABBIT_HOST, publish_event, wait_for
+
+from campaigns.service import CampaignsService
+from notifications.service import NotificationsService
+
+pytestmark = pytest.mark.integration
+
+OWNER = {"user_id": "owner-1", "roles": []}
+MODERATOR = {"user_id": "mod-1", "roles": ["moderator"]}
+
+
+class TcpProxy:
+    """127.0.0.1:<port> ↔ the broker, until cut. ``cut()`` drops every connection and stops
+    listening (connects are refused); ``restore()`` listens on the same port again.
+
+    Sockets are only ever shut down from outside, never closed: under eventlet, closing a
+    socket another greenthread is reading would let its file descriptor be reused under
+    that reader. The greenthread that owns a socket closes it once it has stopped."""
+
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, target_port)
+        self.port = None
+        self.listener = None
+        self.sockets = set()
+        self.restore()
+
+    def restore(self):
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port or 0))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self):
+        listener, self.listener = self.listener, None
+        doomed, self.sockets = self.sockets, set()
+        for sock in [listener, *doomed]:
+            _shutdown(sock)
+
+    def close(self):
+        self.cut()
+
+    def _accept(self, listener):
+        try:
+            while self.listener is listener:
+                try:
+                    client, _ = listener.accept()
+                except OSError:
+                    return  # cut: the listener was shut down
+                try:
+                    upstream = socket.create_connection(self.target, timeout=5)
+                    upstream.settimeout(None)
+                except OSError:
+                    client.close()
+                    continue
+                if self.listener is not listener:
+                    client.close(), upstream.close()
+                    return
+                self.sockets |= {client, upstream}
+                pair = {"running": 2}
+                for source, sink in ((client, upstream), (upstream, client)):
+                    threading.Thread(target=self._pump, args=(source, sink, pair), daemon=True).start()
+        finally:
+            listener.close()
+
+    def _pump(self, source, sink, pair):
+        try:
+            while True:
+                chunk = source.recv(65536)
+                if not chunk:
+                    break
+                sink.sendall(chunk)
+        except (OSError, EOFError):
+            pass
+        _shutdown(source), _shutdown(sink)  # wakes the pump of the other direction
+        pair["running"] -= 1
+        if pair["running"] == 0:  # the last one out closes both
+            self.sockets -= {source, sink}
+            source.close(), sink.close()
+
+
+def _shutdown(sock):
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def proxy():
+    proxy = TcpProxy(RABBIT_HOST, 5672)
+    yield proxy
+    proxy.close()
+
+
+def via(proxy, amqp_uri):
+    parts = urllib.parse.urlsplit(amqp_uri)
+    netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def outbox_rows(container):
+    engine = make_engine(container.config["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT event_id, published_at FROM outbox ORDER BY seq")).all()
+    finally:
+        engine.dispose()
+
+
+def campaign_body(n):
+    return {"title": f"Village library {n}", "summary": "Books for the school.", "category": "education",
+            "region": "KZ-43", "funding_model": "keep_it_all", "goal_amount": 1_000_000, "duration_days": 30}
+
+
+def test_events_committed_while_the_broker_is_unreachable_arrive_once_when_it_returns(
+        proxy, amqp_uri, container_factory, service_config, rpc_client, collect_events):
+    container = container_factory(CampaignsService, service_config(
+        "campaigns", AMQP_URI=via(proxy, amqp_uri), OUTBOX_POLL_SECONDS=0.2))
+    container.start()
+    collector = collect_events("campaigns")  # on the real broker, not through the proxy
+
+    first = rpc_client.campaigns.create_campaign(OWNER, campaign_body(0))
+    rpc_client.campaigns.submit(OWNER, first["id"])
+    collector.wait_for("campaign.submitted")  # the path through the proxy works
+
+    proxy.cut()
+    # The service's own entrypoints, run in the container without the broker: each commits
+    # its change and its outbox row, which the relay cannot publish yet.
+    for n in range(1, 6):
+        with entrypoint_hook(container, "create_campaign") as create:
+            campaign = create(OWNER, campaign_body(n))
+        with entrypoint_hook(container, "submit") as submit:
+            submit(OWNER, campaign["id"])
+        with entrypoint_hook(container, "approve") as approve:
+            approve(MODERATOR, campaign["id"])
+    eventlet.sleep(2)  # a while: the relay has tried and failed
+    waiting = [row.event_id for row in outbox_rows(container) if row.published_at is None]
+    assert len(waiting) == 10
+    assert len(collector.drain()) == 1, "nothing can have been published through a cut proxy"
+
+    proxy.restore()
+    collector.wait_for("campaign.approved", 5, timeout=20)
+    collector.wait_for("campaign.submitted", 6, timeout=5)
+    wait_for(lambda: all(row.published_at for row in outbox_rows(container)), timeout=10,
+             message="every outbox row marked published")
+    eventlet.sleep(0.5)
+    ids = [event["body"]["id"] for event in collector.drain()]
+    assert sorted(set(ids) & set(waiting)) == sorted(waiting)  # none lost
+    assert len(ids) == len(set(ids)) == 11  # none doubled, nothing else
+
+
+def end_connections(url):
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                connection.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    finally:
+        engine.dispose()
+
+
+def inbox_of(rpc, user_id):
+    return rpc.notifications.list_notifications({"user_id": user_id, "roles": []})["items"]
+
+
+def test_a_consumer_killed_mid_handler_leaves_one_notification_after_redelivery(
+        amqp_uri, container_factory, service_config, rpc_client):
+    config = service_config("notifications", SMTP_HOST="")
+    # The first instance stalls in the handler's transaction (its rows written, not
+    # committed), and is killed there.
+    reached, release = eventlet.Event(), eventlet.Event()
+
+    class StalledNotifications(NotificationsService):
+        def _enqueue_deliveries(self, session, event, now):
+            result = super()._enqueue_deliveries(session, event, now)
+            session.flush()
+            if not reached.ready():
+                reached.send(True)
+            release.wait()
+            return result
+
+    doomed = container_factory(StalledNotifications, config)
+    doomed.start()
+    event = publish_event(amqp_uri, "payments", "donation.succeeded", {
+        "donation_id": str(uuid.uuid4()), "campaign_id": str(uuid.uuid4()), "campaign_owner_id": "owner-9",
+        "campaign_title": "Dombra for every school", "amount": 10_000, "currency": "KZT",
+        "donor_id": "donor-9", "anonymous": False})
+    with eventlet.Timeout(10):
+        reached.wait()
+    doomed.kill()  # no ack was sent: the broker redelivers to the next consumer
+    # A dead process's database connections die with it, and PostgreSQL rolls their
+    # transactions back; an in-process kill may leave one to the pool, so end them here.
+    end_connections(config["DATABASE_URL"])
+
+    survivor = container_factory(NotificationsService, config)
+    survivor.start()
+    wait_for(lambda: inbox_of(rpc_client, "owner-9") and inbox_of(rpc_client, "donor-9"), timeout=15,
+             message="the redelivered event handled")
+    eventlet.sleep(0.5)
+    assert [n["type"] for n in inbox_of(rpc_client, "owner-9")] == ["donation.received"]
+    assert [n["type"] for n in inbox_of(rpc_client, "donor-9")] == ["donation.succeeded"]
+    engine = make_engine(config["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            logged = connection.execute(text("SELECT count(*) FROM event_log WHERE event_id = :id"),
+                                        {"id": event["id"]}).scalar()
+    finally:
+        engine.dispose()
+    assert logged == 1
