@@ -81,3 +81,5 @@ def test_the_feed_is_for_subscribers_and_admins_and_refuses_what_it_did_not_issu
     assert bad_cursor.status_code == 422 and bad_cursor.json()["code"] == "invalid_cursor"
     typo = requests.get(f"{api}/v1/events", headers=subscriber, params={"types": "donation.suceeded"})
     assert typo.status_code == 422 and typo.json()["code"] == "unknown_event_type"
+    for limit in ("0", "101", "x"):
+        assert requests.get(f"{api}/v1/events", headers=subscriber, params={"limit": limit}).status_code == 422

@@ -84,7 +84,7 @@ def _position(cursor):
         return 0
     values = decode_cursor(str(cursor))
     if (len(values) != 2 or values[0] != CURSOR_KIND or not isinstance(values[1], int)
-            or isinstance(values[1], bool) or values[1] < 0):
+            or isinstance(values[1], bool) or not 0 <= values[1] < 2 ** 63):
         raise ValidationFailed("The cursor is not valid.", code="invalid_cursor",
                                errors={"cursor": ["Not a cursor this API issued."]})
     return values[1]

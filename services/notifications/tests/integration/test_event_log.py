@@ -121,7 +121,7 @@ def test_the_log_is_for_subscribers_and_admins(notifications, rpc_client):
 
 @pytest.mark.parametrize("cursor", [
     "not-a-cursor", encode_cursor("x"), encode_cursor("events", -1), encode_cursor("events", "3"),
-    encode_cursor("notifications", 3),
+    encode_cursor("notifications", 3), encode_cursor("events", 2 ** 63),
 ])
 def test_a_cursor_we_did_not_issue_is_refused(notifications, rpc_client, cursor):
     with pytest.raises(ValidationFailed) as refused:
