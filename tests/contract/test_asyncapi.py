@@ -62,7 +62,8 @@ def test_every_payload_schema_is_valid_json_schema(asyncapi):
 def test_the_document_refuses_what_it_should(asyncapi):
     event = {"specversion": "1.0", "id": "x", "source": "demeu/payments", "type": "donation.succeeded",
              "time": "2026-01-01T00:00:00Z", "datacontenttype": "application/json", "data": {
-                 "donation_id": "5f0c7b8e-1c1e-4c1e-9c1e-1c1e1c1e1c1e", "campaign_id": "5f0c7b8e-1c1e-4c1e-9c1e-1c1e1c1e1c1f",
+                 "donation_id": "5f0c7b8e-1c1e-4c1e-9c1e-1c1e1c1e1c1e",
+                 "campaign_id": "5f0c7b8e-1c1e-4c1e-9c1e-1c1e1c1e1c1f",
                  "campaign_owner_id": "o", "campaign_title": "t", "category": "science", "region": "KZ-71",
                  "amount": 100, "currency": "KZT", "anonymous": False, "donor_id": "d",
                  "backer_ref": "0" * 32, "reward_id": None, "status": "succeeded",

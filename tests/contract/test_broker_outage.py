@@ -4,7 +4,6 @@ TCP proxy in this test, and the test cuts that proxy (every connection closed, n
 refused) and restores it."""
 import socket
 import threading
-import time
 import urllib.parse
 import uuid
 

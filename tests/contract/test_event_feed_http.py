@@ -49,7 +49,8 @@ def test_subscribers_replay_the_log_in_order_and_poll_from_the_end(api, amqp_uri
     wait_for(everything, message="four events logged")
     seen, cursor = [], None
     for _ in range(5):
-        page = requests.get(f"{api}/v1/events", headers=subscriber, params={"limit": 3, **({"cursor": cursor} if cursor else {})})
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = requests.get(f"{api}/v1/events", headers=subscriber, params=params)
         assert page.status_code == 200, page.text
         body = page.json()
         assert set(body) == {"items", "next_cursor"} and isinstance(body["next_cursor"], str)
