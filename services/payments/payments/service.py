@@ -604,7 +604,15 @@ class PaymentsService(HealthRpc):
                 log.exception("could not return the budget of pool %s", pool_id)
         for reference in stale:
             try:
-                self._finish_pool_return(reference)
+                with self.db.get_session() as session:
+                    # a new lease on it: of several instances, one resumes it
+                    claimed = session.execute(
+                        update(PoolReturn).where(PoolReturn.reference == reference, PoolReturn.status == "pending",
+                                                 PoolReturn.updated_at <= now - RESUME_AFTER)
+                        .values(updated_at=now)
+                    ).rowcount
+                if claimed:
+                    self._finish_pool_return(reference)
             except Exception:
                 log.exception("could not finish pool return %s", reference)
 

@@ -314,3 +314,33 @@ def test_a_budget_behind_3_d_secure_opens_the_pool_when_the_provider_confirms(
         assert_books_balance(rpc_client, database_url_for("payments"))
     finally:
         relay.close()
+
+
+def test_a_return_the_provider_failed_is_finished_by_a_later_sweep_once(
+        container_factory, service_config, start_payments, clock, rpc_client, collect_events, database_url_for,
+        monkeypatch):
+    from demeu_common.errors import ProviderUnavailable
+
+    real_refund, calls = SandboxProvider.refund, []
+
+    def flaky_refund(provider, charge_id, reference, amount, currency):
+        calls.append(reference)
+        if len(calls) == 1:
+            raise ProviderUnavailable("The card provider did not answer.")
+        return real_refund(provider, charge_id, reference, amount, currency)
+
+    monkeypatch.setattr(SandboxProvider, "refund", flaky_refund)
+    container_factory(CampaignsService, service_config("campaigns")).start()
+    start_payments(instances=2, POOL_SWEEP_SECONDS=0.05)
+    events = collect_events("payments")
+    pool = open_pool(rpc_client, budget=40_000, expires_at=START + timedelta(days=1))
+    clock.advance(days=1)
+    events.wait_for("pool.expired")
+    eventlet.sleep(0.5)
+    assert calls == [f"pool-expiry:{pool['id']}"]  # failed, and left pending: not retried at once
+    clock.advance(seconds=61)
+    wait_for(lambda: len(calls) == 2, message="the pending return resumed")
+    eventlet.sleep(0.5)
+    assert calls == [f"pool-expiry:{pool['id']}"] * 2
+    assert rpc_client.payments.get_pool(pool["id"])["returned_amount"] == 40_000
+    assert_books_balance(rpc_client, database_url_for("payments"))
