@@ -41,7 +41,7 @@ class OpsRoutes:
     def dev_token(self, request):
         if str(self.config.get("DEMEU_DEV")).lower() not in ("1", "true", "yes"):
             raise HttpProblem(404, "not_found", "Not found", "No such resource.")
-        data = load(DevTokenSchema(), request.json_body)
+        data = load(DevTokenSchema, request.json_body)
         token, ttl = request.verifier.issue_dev_token(
             data["user_id"], sorted(set(data["roles"])), data.get("email"), data.get("locale"))
         return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}

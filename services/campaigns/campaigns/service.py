@@ -50,7 +50,7 @@ class CampaignsService(HealthRpc):
     @rpc
     def create_campaign(self, actor, body):
         actor = Actor.from_wire(actor)
-        data = load(CreateCampaignSchema(), body)
+        data = load(CreateCampaignSchema, body)
         now = self.clock.now()
         campaign = Campaign(
             id=str(uuid.uuid4()),
@@ -73,10 +73,10 @@ class CampaignsService(HealthRpc):
         with self.db.get_session() as session:
             campaign = self._visible(session, actor, campaign_id, for_update=True)
             lifecycle.ensure_editable(actor, campaign.status, campaign.owner_id)
-            changes = load(UpdateCampaignSchema(), body, partial=True)
+            changes = load(UpdateCampaignSchema, body, partial=True)
             merged = {**_editable_fields(campaign), **changes}
             merged_for_check = {k: (str(v) if k == "program_id" and v else v) for k, v in merged.items()}
-            data = load(CreateCampaignSchema(), merged_for_check)
+            data = load(CreateCampaignSchema, merged_for_check)
             _apply_fields(campaign, data, rewards="rewards" in changes)
             campaign.updated_at = self.clock.now()
             return campaign_view(campaign)
@@ -175,7 +175,7 @@ class CampaignsService(HealthRpc):
 
     @rpc
     def reject(self, actor, campaign_id, body):
-        reason = load(RejectSchema(), body)["reason"]
+        reason = load(RejectSchema, body)["reason"]
         return self._transition("reject", actor, campaign_id, reason=reason)
 
     @rpc

@@ -127,7 +127,7 @@ class NotificationsService(health.HealthRpc):
     @rpc
     def set_preferences(self, actor, body):
         user_id = _user(actor)
-        data = load(PreferencesSchema(), body)
+        data = load(PreferencesSchema, body)
         with self.db.get_session() as session:
             insert = _dialect(session).insert(Preference).values(
                 user_id=user_id, email=data["email"], inbox=data["inbox"], updated_at=self.clock.now(),
@@ -144,7 +144,7 @@ class NotificationsService(health.HealthRpc):
     @rpc
     def create_webhook(self, actor, body):
         user_id = _subscriber(actor)
-        data = load(WebhookSchema(), body)
+        data = load(WebhookSchema, body)
         webhook = Webhook(
             id=str(uuid.uuid4()), owner_id=user_id, url=data["url"], secret=signing.new_secret(),
             event_types=json.dumps(sorted(set(data["event_types"]))), status="active",

@@ -68,7 +68,7 @@ class PaymentsService(HealthRpc):
     @rpc
     def create_donation(self, actor, campaign_id, body, idempotency_key):
         """Returns ``{"status", "body"}``: the answer to give, and to give again for the same key."""
-        data = load(DonationRequestSchema(), body)
+        data = load(DonationRequestSchema, body)
         user_id = actor["user_id"]
         fingerprint = idempotency.fingerprint("donate", campaign_id, body)
         donation_id = keys.derived_id(user_id, idempotency_key, "donation")
@@ -202,7 +202,7 @@ class PaymentsService(HealthRpc):
         if "admin" not in (actor.get("roles") or ()):
             raise Forbidden("Only an admin may refund a donation.")
         body = body or {}
-        data = load(RefundRequestSchema(), body)
+        data = load(RefundRequestSchema, body)
         user_id = actor["user_id"]
         fingerprint = idempotency.fingerprint("refund", str(donation_id), body)
         reference = f"refund:{keys.derived_id(user_id, idempotency_key, 'refund')}"
@@ -480,7 +480,7 @@ class PaymentsService(HealthRpc):
     def create_pool(self, actor, body, idempotency_key):
         """Open a matching pool, charging its budget to the patron through the same keyed
         payment path as a donation. Returns ``{"status", "body"}``, kept for the key."""
-        data = load(MatchingPoolRequestSchema(), body)
+        data = load(MatchingPoolRequestSchema, body)
         now = self.clock.now()
         try:
             data["expires_at"] = data["expires_at"].astimezone(timezone.utc)  # stored and shown in UTC
@@ -633,7 +633,7 @@ class PaymentsService(HealthRpc):
     def create_recurring(self, actor, campaign_id, body, idempotency_key):
         """A monthly gift: the first month is charged now, as a normal donation; the plan
         follows only when that charge went through. Returns ``{"status", "body"}``."""
-        data = load(RecurringDonationRequestSchema(), body)
+        data = load(RecurringDonationRequestSchema, body)
         user_id = actor["user_id"]
         fingerprint = idempotency.fingerprint("recurring", str(campaign_id), body)
         plan_id = keys.derived_id(user_id, idempotency_key, "recurring")

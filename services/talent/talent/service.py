@@ -79,7 +79,7 @@ class TalentService(health.HealthRpc):
     def create_profile(self, actor, body):
         actor = Actor.from_wire(actor)
         ensure_signed_in(actor)
-        data = load(CreateProfileSchema(), body)
+        data = load(CreateProfileSchema, body)
         now = self.clock.now()
         age = age_rules.age_on(data["birth_date"], now)
         age_rules.ensure_may_register(age, data["guardian_consent"] is not None)
@@ -138,7 +138,7 @@ class TalentService(health.HealthRpc):
     def create_program(self, actor, body):
         actor = Actor.from_wire(actor)
         ensure_mentor(actor)
-        data = load(CreateProgramSchema(), body)
+        data = load(CreateProgramSchema, body)
         now = self.clock.now()
         program = Program(id=str(uuid.uuid4()), mentor_id=actor.user_id, status=OPEN,
                           enrolled_count=0, created_at=now, **data)
@@ -156,7 +156,7 @@ class TalentService(health.HealthRpc):
     @rpc()
     def list_programs(self, actor, filters=None, limit=20, cursor=None):
         given = {k: v for k, v in (filters or {}).items() if v not in (None, "")} if isinstance(filters, dict) else filters
-        filters = load(ProgramFiltersSchema(), given)
+        filters = load(ProgramFiltersSchema, given)
         query = select(Program)
         for key in ("status", "field", "kind", "mentor_id"):
             if filters.get(key):
@@ -172,7 +172,7 @@ class TalentService(health.HealthRpc):
     def apply(self, actor, program_id, body):
         actor = Actor.from_wire(actor)
         ensure_signed_in(actor)
-        data = load(ApplySchema(), body)
+        data = load(ApplySchema, body)
         now = self.clock.now()
         try:
             with self.db.get_session() as session:
@@ -209,7 +209,7 @@ class TalentService(health.HealthRpc):
     @rpc()
     def score(self, actor, application_id, body):
         actor = Actor.from_wire(actor)
-        data = load(ScoreSchema(), body)
+        data = load(ScoreSchema, body)
         now = self.clock.now()
         with self.db.get_session() as session:
             application = _get(session, Application, application_id)
