@@ -9,6 +9,7 @@ Built on nameko-sqlalchemy's provider; what we add is the URL resolution of
   waits for locks in C, blocking the hub, so services must never yield (RPC, HTTP) while a
   write transaction is open: keep transactions short and do remote calls outside them.
 """
+import os
 import threading
 
 from nameko_sqlalchemy import Database as _NamekoDatabase
@@ -50,8 +51,12 @@ def make_engine(url, **options):
     if url.startswith("postgresql"):
         _make_psycopg_cooperative()
         options.setdefault("pool_pre_ping", True)
-        options.setdefault("pool_size", 10)
-        options.setdefault("max_overflow", 10)
+        # Enough kept-open connections for a service's concurrent workers (max_workers
+        # defaults to 20): connections beyond pool_size are opened and closed per use, and
+        # that churn (a PostgreSQL backend per connection) measured as the donation path's
+        # main cost when the pool was 10.
+        options.setdefault("pool_size", int(os.environ.get("DB_POOL_SIZE", 20)))
+        options.setdefault("max_overflow", int(os.environ.get("DB_MAX_OVERFLOW", 10)))
         return create_engine(url, **options)
 
     options.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})

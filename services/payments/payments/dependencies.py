@@ -19,7 +19,10 @@ class Provider(DependencyProvider):
             raise RuntimeError(f"unknown PAYMENT_PROVIDER {name!r}")
         from payments.providers.sandbox import SandboxProvider
 
-        self.engine = make_engine(database_url(self.container.service_name, config.get("DATABASE_URL")))
+        url = database_url(self.container.service_name, config.get("DATABASE_URL"))
+        # The sandbox's own books see one short statement per charge: a small pool.
+        pool = {"pool_size": 5, "max_overflow": 5} if url.startswith("postgresql") else {}
+        self.engine = make_engine(url, **pool)
         webhook_url = config.get("PROVIDER_WEBHOOK_URL") or (
             f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8000')}/v1/payments/webhooks/sandbox"
         )
