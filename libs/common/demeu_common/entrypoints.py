@@ -4,6 +4,7 @@ import logging
 import eventlet
 from nameko.events import EventHandler
 from nameko.rpc import Rpc
+from nameko.timer import Timer
 
 from demeu_common.errors import DomainError
 
@@ -52,3 +53,22 @@ def rpc(fn=None, **kwargs):
     kwargs.setdefault("expected_exceptions", DomainError)
     decorator = Rpc.decorator(**kwargs)
     return decorator if fn is None else decorator(fn)
+
+
+class ConfiguredTimer(Timer):
+    """Nameko's ``@timer`` with its interval read from config when the container starts, so
+    operators (and tests) set it without code: ``@sweep("DEADLINE_SWEEP_SECONDS", 5)``.
+
+    Every sweep must be safe when several instances run it at once: each claims its rows
+    with a conditional UPDATE (or SKIP LOCKED) before acting."""
+
+    def __init__(self, config_key, default, **kwargs):
+        self.config_key, self.default = config_key, default
+        super().__init__(interval=default, **kwargs)
+
+    def setup(self):
+        self.interval = float(self.container.config.get(self.config_key) or self.default)
+        super().setup()
+
+
+sweep = ConfiguredTimer.decorator

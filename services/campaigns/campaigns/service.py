@@ -8,7 +8,7 @@ from sqlalchemy import case, func, or_, select, update
 
 from demeu_common.clock import Clock, as_utc, isoformat
 from demeu_common.db import Database
-from demeu_common.entrypoints import event_handler, rpc
+from demeu_common.entrypoints import event_handler, rpc, sweep
 from demeu_common.errors import NotFound
 from demeu_common.health import HealthRpc
 from demeu_common.inbox import Inbox
@@ -20,7 +20,6 @@ from demeu_common.logs import RequestContext
 from campaigns import events, projection
 from campaigns.domain import lifecycle, rewards as reward_rules
 from campaigns.domain.lifecycle import Actor
-from campaigns.entrypoints import sweep
 from campaigns.models import (
     Base, Campaign, Contribution, ModerationEntry, OutboxRecord, ProcessedEvent, Reward,
     RewardReservation,

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from demeu_common.clock import Clock, as_utc, isoformat
 from demeu_common.db import Database
-from demeu_common.entrypoints import event_handler, rpc
+from demeu_common.entrypoints import event_handler, rpc, sweep
 from demeu_common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from demeu_common.health import HealthRpc
 from demeu_common.inbox import Inbox
@@ -24,7 +24,6 @@ from demeu_common.logs import RequestContext
 from payments import bookkeeping, events, keys, pools, receipts
 from payments.dependencies import Provider
 from payments.domain import idempotency, ledger, matching, recurring, signatures
-from payments.entrypoints import sweep
 from payments.models import (Base, ChainEntry, Donation, MatchingPool, OutboxRecord, PoolReturn, ProcessedEvent,
                              ProviderWebhook, RecurringPlan, Refund)
 from payments.providers import DECLINED, PENDING, SUCCEEDED

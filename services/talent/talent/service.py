@@ -10,7 +10,6 @@ import logging
 import uuid
 from datetime import date
 
-from nameko.timer import Timer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +17,7 @@ from demeu_common.clock import Clock, as_utc, isoformat
 from demeu_common.db import Database
 # `@rpc()` with parentheses: a bare `@rpc` reaches nameko's decorator without its keyword
 # arguments, so domain refusals would not be treated (and logged) as expected outcomes.
-from demeu_common.entrypoints import event_handler, rpc
+from demeu_common.entrypoints import event_handler, rpc, sweep
 from demeu_common.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from demeu_common import health  # the module, so `nameko run talent.service` finds one class
 from demeu_common.inbox import Inbox
@@ -49,18 +48,6 @@ SUBMITTED, OFFERED, WAITLISTED, ENROLLED, DECLINED, EXPIRED, COMPLETED = (
     "submitted", "offered", "waitlisted", "enrolled", "declined", "expired", "completed",
 )
 SWEEP_BATCH = 100
-
-
-class ConfiguredTimer(Timer):
-    """A timer whose interval comes from the service config (tests make it short)."""
-
-    def __init__(self, config_key, default, **kwargs):
-        self.config_key = config_key
-        super().__init__(interval=default, **kwargs)
-
-    def setup(self):
-        self.interval = float(self.container.config.get(self.config_key) or self.interval)
-        super().setup()
 
 
 class TalentService(health.HealthRpc):
@@ -354,7 +341,7 @@ class TalentService(health.HealthRpc):
             self._fill_free_seats(session, program, now)
             return application_view(application, program.title)
 
-    @ConfiguredTimer.decorator("OFFER_SWEEP_INTERVAL", 30)
+    @sweep("OFFER_SWEEP_INTERVAL", 30)
     def expire_offers(self):
         """Lapse offers past ``offer_expires_at`` and promote the waitlist. Safe with several
         instances: each takes rows the others have not locked, and every change is
