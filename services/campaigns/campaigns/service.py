@@ -11,6 +11,7 @@ from demeu_common.db import Database
 from demeu_common.entrypoints import event_handler, rpc, sweep
 from demeu_common.errors import NotFound
 from demeu_common.health import HealthRpc
+from demeu_common.ids import is_uuid
 from demeu_common.inbox import Inbox
 from demeu_common.outbox import Outbox
 from demeu_common.pagination import newest_first_page
@@ -347,13 +348,13 @@ class CampaignsService(HealthRpc):
 
 
 def _get_campaign(session, campaign_id):
-    if not _is_uuid(campaign_id):
+    if not is_uuid(campaign_id):
         return None
     return session.get(Campaign, campaign_id)
 
 
 def _lock_campaign(session, campaign_id):
-    if not _is_uuid(campaign_id):
+    if not is_uuid(campaign_id):
         return None
     return session.scalars(
         select(Campaign).where(Campaign.id == campaign_id).with_for_update()
@@ -403,14 +404,6 @@ def _editable_fields(campaign):
             for r in campaign.rewards
         ],
     }
-
-
-def _is_uuid(value):
-    try:
-        uuid.UUID(str(value))
-        return True
-    except ValueError:
-        return False
 
 
 def _escape_like(text):

@@ -1,16 +1,14 @@
 """The notifications service: Nameko entrypoints only. Event handlers turn each event, once,
 into inbox items, queued emails and queued webhook deliveries in one unit of work; the
 background senders in :mod:`notifications.dependencies` do the network part."""
-import base64
 import json
 import logging
 import uuid
-from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from demeu_common.clock import Clock, isoformat
+from demeu_common.clock import Clock
 from demeu_common.cloudevents import is_cloudevent
 from demeu_common.db import Database
 from demeu_common.entrypoints import event_handler, rpc
@@ -18,7 +16,9 @@ from demeu_common.errors import Forbidden, NotFound, ValidationFailed
 # Imported as a module, not a name: `nameko run notifications.service` treats every class
 # with entrypoints at the module's top level as a service, and HealthRpc has no name.
 from demeu_common import health
+from demeu_common.ids import is_uuid
 from demeu_common.inbox import Inbox
+from demeu_common.pagination import checked_limit, keyset_query, keyset_result
 from demeu_common.reference import LOCALES
 from demeu_common.schemas import load
 from demeu_common.logs import RequestContext
@@ -91,27 +91,19 @@ class NotificationsService(health.HealthRpc):
     @rpc
     def list_notifications(self, actor, limit=20, cursor=None):
         user_id = _user(actor)
-        limit = _limit(limit)
-        query = select(Notification).where(Notification.recipient_id == user_id)
-        if cursor:
-            created_at, last_id = _decode_cursor(cursor)
-            query = query.where(or_(
-                Notification.created_at < created_at,
-                and_(Notification.created_at == created_at, Notification.id < last_id),
-            ))
-        query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)
+        limit = checked_limit(limit)
+        query = keyset_query(select(Notification).where(Notification.recipient_id == user_id),
+                             Notification.created_at, Notification.id, cursor, limit)
         with self.db.get_session() as session:
             rows = session.scalars(query).all()
             locale = _locale_of(session, user_id)
-            items = [_view(n, locale) for n in rows[:limit]]
-        next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-        return {"items": items, "next_cursor": next_cursor}
+            return keyset_result(rows, limit, lambda n: _view(n, locale))
 
     @rpc
     def mark_read(self, actor, notification_id):
         user_id = _user(actor)
         with self.db.get_session() as session:
-            notification = session.get(Notification, notification_id) if _is_uuid(notification_id) else None
+            notification = session.get(Notification, notification_id) if is_uuid(notification_id) else None
             if notification is None or notification.recipient_id != user_id:
                 raise NotFound("No such notification.", code="notification_not_found")
             if notification.read_at is None:
@@ -207,7 +199,7 @@ class NotificationsService(health.HealthRpc):
     @rpc
     def list_deliveries(self, actor, webhook_id, limit=20, cursor=None):
         user_id = _subscriber(actor)
-        limit = _limit(limit)
+        limit = checked_limit(limit)
         with self.db.get_session() as session:
             webhook = _own_webhook(session, user_id, webhook_id)
             query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
@@ -229,7 +221,7 @@ class NotificationsService(health.HealthRpc):
         "next_cursor"}``; ``next_cursor`` is never null (see :mod:`notifications.eventlog`)."""
         _subscriber(actor, "The event log is for the subscriber role.")
         wanted = eventlog.parse_types(types, EVENT_TYPES)
-        limit = _limit(limit)
+        limit = checked_limit(limit)
         with self.db.get_session() as session:
             return eventlog.replay(session, cursor, wanted, limit)
 
@@ -312,7 +304,7 @@ def _subscriber(actor, refusal="Webhooks are for the subscriber role."):
 
 def _own_webhook(session, user_id, webhook_id, for_update=False):
     webhook = None
-    if _is_uuid(webhook_id):
+    if is_uuid(webhook_id):
         query = select(Webhook).where(Webhook.id == str(webhook_id))
         webhook = session.scalars(query.with_for_update() if for_update else query).one_or_none()
     if webhook is None or webhook.owner_id != user_id or webhook.deleted_at is not None:
@@ -328,38 +320,6 @@ def _locale_of(session, user_id):
 def _view(notification, locale):
     title, body = render(notification.type, locale, json.loads(notification.params))
     return notification_view(notification, title, body)
-
-
-def _limit(limit):
-    try:
-        limit = int(limit if limit is not None else 20)
-    except (TypeError, ValueError):
-        limit = 0
-    if not 1 <= limit <= 100:
-        raise ValidationFailed("limit must be 1–100.", errors={"limit": ["Must be between 1 and 100."]})
-    return limit
-
-
-def _is_uuid(value):
-    try:
-        uuid.UUID(str(value))
-        return True
-    except ValueError:
-        return False
-
-
-def _encode_cursor(notification):
-    raw = json.dumps([isoformat(notification.created_at), notification.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor):
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, last_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created_at.replace("Z", "+00:00")), str(last_id)
-    except (ValueError, TypeError):
-        raise _bad_cursor()
 
 
 def _bad_cursor():

@@ -25,6 +25,8 @@ from demeu_common.outbox import Outbox
 from demeu_common.reference import REGION_CODES
 from demeu_common.schemas import load
 from demeu_common.logs import RequestContext
+from demeu_common.ids import is_uuid
+from demeu_common.pagination import checked_limit, keyset_query, keyset_result
 
 from talent import events
 from talent.dependencies import Secrets
@@ -35,7 +37,6 @@ from talent.models import (
     Application, Base, Certificate, OutboxRecord, ProcessedEvent, Program, Score,
     ScholarshipCampaign, Talent,
 )
-from talent.pagination import page, paginate
 from talent.schemas import (
     ApplySchema, CreateProfileSchema, CreateProgramSchema, ProgramFiltersSchema, ScoreSchema,
     application_view, blind_application_view, profile_view, program_view, score_view,
@@ -148,10 +149,11 @@ class TalentService(health.HealthRpc):
         for key in ("status", "field", "kind", "mentor_id"):
             if filters.get(key):
                 query = query.where(getattr(Program, key) == filters[key])
-        query = paginate(query, Program, cursor, limit, newest_first=True)
+        limit = checked_limit(limit)
+        query = keyset_query(query, Program.created_at, Program.id, cursor, limit)
         with self.db.get_session() as session:
             rows = session.scalars(query).all()
-            return page(rows, limit, lambda p: self._program(session, p))
+            return keyset_result(rows, limit, lambda p: self._program(session, p))
 
     # --- applications ---------------------------------------------------------------------
 
@@ -221,8 +223,9 @@ class TalentService(health.HealthRpc):
         with self.db.get_session() as session:
             program = _program_or_404(session, program_id)
             ensure_runs(actor, program.mentor_id)
-            query = paginate(select(Application).where(Application.program_id == program.id),
-                             Application, cursor, limit, newest_first=False)
+            limit = checked_limit(limit)
+            query = keyset_query(select(Application).where(Application.program_id == program.id),
+                                 Application.created_at, Application.id, cursor, limit, newest_first=False)
             rows = session.scalars(query).all()
             stats = _score_stats(session, [a.id for a in rows[:limit]], actor.user_id)
             if actor.is_admin:
@@ -238,19 +241,20 @@ class TalentService(health.HealthRpc):
             else:
                 def view(a):  # blind review: the work, not the person
                     return blind_application_view(a, **stats.get(a.id, {}))
-            return page(rows, limit, view)
+            return keyset_result(rows, limit, view)
 
     @rpc()
     def list_my_applications(self, actor, limit=20, cursor=None):
         actor = Actor.from_wire(actor)
         ensure_signed_in(actor)
-        query = paginate(select(Application).where(Application.talent_user_id == actor.user_id),
-                         Application, cursor, limit, newest_first=True)
+        limit = checked_limit(limit)
+        query = keyset_query(select(Application).where(Application.talent_user_id == actor.user_id),
+                             Application.created_at, Application.id, cursor, limit)
         with self.db.get_session() as session:
             rows = session.scalars(query).all()
             titles = dict(session.execute(select(Program.id, Program.title).where(
                 Program.id.in_({a.program_id for a in rows[:limit]}))).all())
-            return page(rows, limit, lambda a: application_view(a, titles.get(a.program_id)))
+            return keyset_result(rows, limit, lambda a: application_view(a, titles.get(a.program_id)))
 
     # --- selection, offers, enrolment -------------------------------------------------------
 
@@ -590,21 +594,13 @@ class TalentService(health.HealthRpc):
         }
 
 
-def _is_uuid(value):
-    try:
-        uuid.UUID(str(value))
-        return True
-    except ValueError:
-        return False
-
-
 def _get(session, model, object_id):
-    return session.get(model, str(object_id)) if _is_uuid(object_id) else None
+    return session.get(model, str(object_id)) if is_uuid(object_id) else None
 
 
 def _lock(session, model, object_id):
     """The row, locked for this transaction and re-read (not the session's cached copy)."""
-    if not _is_uuid(object_id):
+    if not is_uuid(object_id):
         return None
     return session.scalars(
         select(model).where(model.id == str(object_id)).with_for_update()
@@ -646,7 +642,7 @@ def _score_stats(session, application_ids, mentor_id):
 
 def _scholarship_row(session, campaign_id):
     """The projection row of a campaign, created on first sight, locked for the update."""
-    if not _is_uuid(campaign_id):
+    if not is_uuid(campaign_id):
         return None
     campaign_id = str(campaign_id)
     row = session.scalars(select(ScholarshipCampaign).where(
