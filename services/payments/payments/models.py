@@ -114,6 +114,16 @@ class SandboxOperation(Base):
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
+class FailedCampaign(Base):
+    """All-or-nothing campaigns whose failure payments has learned of: a gift captured after
+    that (a late 3-D Secure confirmation, a charge racing the close) is refunded at once."""
+
+    __tablename__ = "failed_campaigns"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    failed_at: Mapped[object] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class ProviderWebhook(Base):
     """Provider webhook ids already handled: a replayed webhook changes nothing."""
 

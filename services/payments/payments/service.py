@@ -24,7 +24,7 @@ from demeu_common.logs import RequestContext
 from payments import bookkeeping, events, keys, pools, receipts
 from payments.dependencies import Provider
 from payments.domain import idempotency, ledger, matching, recurring, signatures
-from payments.models import (Base, ChainEntry, Donation, MatchingPool, OutboxRecord, PoolReturn, ProcessedEvent,
+from payments.models import (Base, ChainEntry, Donation, FailedCampaign, MatchingPool, OutboxRecord, PoolReturn, ProcessedEvent,
                              ProviderWebhook, RecurringPlan, Refund)
 from payments.providers import DECLINED, PENDING, SUCCEEDED
 from payments.schemas import (DonationRequestSchema, MatchingPoolRequestSchema, RecurringDonationRequestSchema,
@@ -128,7 +128,10 @@ class PaymentsService(HealthRpc):
                 donation.status, donation.failure_code = "failed", charge.decline_reason
                 self.outbox.record(session, events.DONATION_FAILED, self._payload(donation),
                                    subject=donation.id)
-            return self._finish(session, donation, idempotency_key)
+            answer = self._finish(session, donation, idempotency_key)
+        if donation.status == "succeeded":
+            self._refund_if_campaign_failed(donation.id)
+        return answer
 
     def _finish(self, session, donation, idempotency_key):
         if donation.status == "failed":
@@ -173,11 +176,11 @@ class PaymentsService(HealthRpc):
                 dialect.insert(ProviderWebhook).values(event_id=event_id, received_at=now)
                 .on_conflict_do_nothing()
             ).rowcount
-            if not claimed:
-                return {"received": True, "duplicate": True}
-            if event_type == "charge.succeeded" and str(event.get("reference", "")).startswith("pool:"):
+            charge = event_type == "charge.succeeded"
+            donation_charge = charge and not str(event.get("reference", "")).startswith("pool:")
+            if claimed and charge and not donation_charge:
                 self._confirm_pool_charge(session, event, now)
-            elif event_type == "charge.succeeded":
+            elif claimed and donation_charge:
                 donation = session.scalars(
                     select(Donation).where(Donation.id == str(event.get("reference"))).with_for_update()
                 ).one_or_none()
@@ -190,7 +193,10 @@ class PaymentsService(HealthRpc):
                                            code="invalid_webhook")
                 if donation.status == PENDING:
                     self._capture(session, donation, now)
-            return {"received": True, "duplicate": False}
+        if donation_charge:
+            # Also on a repeated webhook: the provider retries until this has gone through.
+            self._refund_if_campaign_failed(str(event.get("reference")), raise_errors=True)
+        return {"received": True, "duplicate": not claimed}
 
     # --- refunds --------------------------------------------------------------------------------
 
@@ -367,6 +373,12 @@ class PaymentsService(HealthRpc):
         with self.db.get_session() as session:
             if session.get(ProcessedEvent, (self.inbox.consumer, event["id"])) is not None:
                 return
+            # Known as failed before the gifts are listed: a gift captured after the listing
+            # sees this mark and is refunded by its capturer (same reference, so once).
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            session.execute(dialect.insert(FailedCampaign).values(
+                campaign_id=campaign_id, failed_at=self.clock.now()).on_conflict_do_nothing())
+        with self.db.get_session() as session:
             donation_ids = session.scalars(
                 select(Donation.id).where(Donation.campaign_id == campaign_id,
                                           Donation.status.in_(REFUNDABLE))
@@ -383,6 +395,23 @@ class PaymentsService(HealthRpc):
                 log.info("auto-refund of %s skipped: %s", donation_id, error)
         with self.db.get_session() as session:
             self.inbox.claim(session, event)
+
+    def _refund_if_campaign_failed(self, donation_id, raise_errors=False):
+        """A gift captured after its all_or_nothing campaign failed (a late 3-D Secure
+        confirmation, a charge that raced the close) goes back like the others, under the
+        saga's reference, so whichever of the two gets there first refunds it, once."""
+        with self.db.get_session() as session:
+            donation = session.get(Donation, donation_id)
+            if (donation is None or donation.status not in REFUNDABLE
+                    or session.get(FailedCampaign, donation.campaign_id) is None):
+                return
+        try:
+            self._refund(donation_id, None, f"auto-refund:{donation_id}")
+        except DomainError as error:
+            if raise_errors and error.status >= 500:
+                raise  # the provider's webhook is retried, and with it this refund
+            log.warning("refund of %s, captured after its campaign failed, did not go through: %s",
+                        donation_id, error)
 
     def _release_hold(self, donation_id):
         try:

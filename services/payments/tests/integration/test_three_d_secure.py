@@ -117,3 +117,55 @@ def test_bad_and_old_signatures_are_refused(live_campaign, rpc_client, relay):
         with pytest.raises(Exception) as refused:
             rpc_client.payments.handle_provider_webhook(body, signature)
         assert getattr(refused.value, "code", None) == "invalid_signature"
+
+
+def test_a_gift_confirmed_after_its_campaign_failed_is_refunded_once(
+        container_factory, service_config, rpc_client, amqp_uri, database_url_for, collect_events):
+    """The card holder passes 3-D Secure only after the all_or_nothing campaign has failed
+    and its refund saga has run: the late capture must go back too, and only once."""
+    from sqlalchemy import text
+
+    from demeu_common.db import make_engine
+    from demeu_common.testing import publish_event
+
+    container_factory(CampaignsService, service_config("campaigns")).start()
+    # The sandbox's own webhook goes nowhere: this test delivers it itself, late.
+    container_factory(PaymentsService, service_config(
+        "payments", PROVIDER_WEBHOOK_URL="http://127.0.0.1:9/nowhere",
+        PROVIDER_WEBHOOK_SECRET=SECRET)).start()
+    events = collect_events("payments")
+    created = rpc_client.campaigns.create_campaign(OWNER, {
+        "title": "Observatory for Shymkent", "summary": "A telescope for a school.",
+        "category": "science", "region": "KZ-79", "funding_model": "all_or_nothing",
+        "goal_amount": 90_000_000, "duration_days": 30,
+    })
+    rpc_client.campaigns.submit(OWNER, created["id"])
+    campaign = rpc_client.campaigns.approve(MODERATOR, created["id"])
+    pending = donate_3ds(rpc_client, campaign, key="late-3ds")["body"]
+    assert pending["status"] == "pending"
+
+    publish_event(amqp_uri, "campaigns", "campaign.failed",
+                  {"campaign_id": campaign["id"], "owner_id": OWNER["user_id"], "status": "failed"})
+    engine = make_engine(database_url_for("payments"))
+    try:
+        with engine.connect() as connection:
+            wait_for(lambda: connection.execute(text(
+                "SELECT count(*) FROM failed_campaigns WHERE campaign_id = :c"), {"c": campaign["id"]}).scalar(),
+                message="payments learned of the failure")
+            charge_id = connection.execute(text("SELECT charge_id FROM donations WHERE id = :d"),
+                                           {"d": pending["id"]}).scalar()
+    finally:
+        engine.dispose()
+
+    body = json.dumps({"id": "evt_late", "type": "charge.succeeded", "charge_id": charge_id,
+                       "reference": pending["id"]})
+    signature = signatures.sign(SECRET, int(time.time()), body.encode())
+    rpc_client.payments.handle_provider_webhook(body, signature)
+    rpc_client.payments.handle_provider_webhook(body, signature)  # the provider retries
+
+    donation = wait_for(lambda: (lambda d: d if d["status"] == "refunded" else None)(
+        rpc_client.payments.get_donation(DONOR, pending["id"])), message="late gift refunded")
+    assert donation["refunded_amount"] == donation["captured_amount"] == 25_000
+    ledger = rpc_client.payments.campaign_ledger(campaign["id"])["items"]
+    assert [(e["kind"], e["amount"]) for e in ledger] == [("donation", 25_000), ("refund", -25_000)]
+    assert len(events.wait_for("donation.refunded")) == 1
