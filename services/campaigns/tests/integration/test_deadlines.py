@@ -37,7 +37,10 @@ def test_deadline_ends_each_campaign_once_with_two_instances_sweeping(
     assert {status_of(rpc_client, c["id"]) for c in (funded, unfunded, kept, later)} == {"live"}
 
     clock.advance(days=30)  # exactly ends_at of the 30-day campaigns
-    wait_for(lambda: status_of(rpc_client, unfunded["id"]) != "live", message="the deadline sweep")
+    # Each campaign is claimed and closed in its own transaction, by whichever instance
+    # gets it: wait for all three, not just one.
+    wait_for(lambda: all(status_of(rpc_client, c["id"]) != "live" for c in (funded, unfunded, kept)),
+             message="the deadline sweep")
     assert status_of(rpc_client, funded["id"]) == "succeeded"
     assert status_of(rpc_client, unfunded["id"]) == "failed"
     assert status_of(rpc_client, kept["id"]) == "succeeded"
