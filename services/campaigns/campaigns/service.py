@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import case, func, or_, select, update
 
-from demeu_common.clock import Clock, as_utc, isoformat
+from demeu_common.clock import Clock, as_utc
 from demeu_common.db import Database
 from demeu_common.entrypoints import event_handler, rpc, sweep
 from demeu_common.errors import NotFound
@@ -287,17 +287,8 @@ class CampaignsService(HealthRpc):
                         donation_id=donation_id, reward_id=reward.id, status="held",
                         expires_at=now + RESERVATION_HOLD,
                     ))
-            return {
-                "campaign_id": campaign.id,
-                "owner_id": campaign.owner_id,
-                "title": campaign.title,
-                "category": campaign.category,
-                "region": campaign.region,
-                "funding_model": campaign.funding_model,
-                "currency": campaign.currency,
-                "status": campaign.status,
-                "ends_at": isoformat(campaign.ends_at),
-            }
+            # What payments needs to keep with the gift: the campaign as its events describe it.
+            return events.campaign_payload(campaign)
 
     @rpc
     def release_reservation(self, donation_id):

@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from demeu_common.actors import Actor as BaseActor
 from demeu_common.errors import Conflict, Forbidden, InvalidTransition, NotFound
 
 DRAFT, PENDING, LIVE, REJECTED, SUCCEEDED, FAILED = (
@@ -29,23 +30,12 @@ TRANSITIONS = {
 
 
 @dataclass(frozen=True)
-class Actor:
-    user_id: str | None
-    roles: frozenset = frozenset()
+class Actor(BaseActor):
     system: bool = False  # never set from the wire: see SYSTEM
-
-    @classmethod
-    def from_wire(cls, actor):
-        if not actor:
-            return cls(None)
-        return cls(actor.get("user_id"), frozenset(actor.get("roles") or ()))
-
-    def has(self, role):
-        return role in self.roles or (role == "moderator" and "admin" in self.roles)
 
     @property
     def is_staff(self):
-        return self.has("moderator") or self.has("admin")
+        return self.has("moderator")
 
 
 # The platform itself, acting on its own rules (a campaign reaching ``ends_at``). It holds

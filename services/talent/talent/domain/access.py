@@ -1,27 +1,12 @@
 """Who the caller is and what their roles let them do."""
 from dataclasses import dataclass
 
+from demeu_common.actors import Actor as BaseActor
 from demeu_common.errors import Forbidden
 
 
 @dataclass(frozen=True)
-class Actor:
-    user_id: str | None
-    roles: frozenset = frozenset()
-
-    @classmethod
-    def from_wire(cls, actor):
-        if not actor:
-            return cls(None)
-        return cls(actor.get("user_id"), frozenset(actor.get("roles") or ()))
-
-    def has(self, role):
-        return role in self.roles or (role != "admin" and "admin" in self.roles)
-
-    @property
-    def is_admin(self):
-        return "admin" in self.roles
-
+class Actor(BaseActor):
     @property
     def is_mentor(self):
         return self.has("mentor")
